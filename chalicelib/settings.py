@@ -1,0 +1,80 @@
+"""All configuration, read once from the environment.
+
+Nothing else in the code base reads ``os.environ``: it asks for ``settings()``. Locally the
+values come from ``make run`` (which reads them off the emulator's stack outputs); in AWS from
+the Chalice stage and the deployed stack.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from typing import Mapping
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    region: str
+    # Where AWS lives: None means the real AWS endpoints. botocore also honours
+    # AWS_ENDPOINT_URL by itself; we keep it here so PynamoDB and every client agree.
+    endpoint_url: str | None
+
+    # JWT signing: either a literal secret (local, tests) or the name of an SSM SecureString
+    # parameter holding it (AWS). Exactly one of the two is needed.
+    jwt_secret: str | None
+    jwt_secret_parameter: str | None
+    jwt_issuer: str
+    jwt_audience: str
+    access_token_seconds: int
+    refresh_token_seconds: int
+
+    # Brute-force protection: after this many failures an account is locked for a while.
+    login_max_failures: int
+    login_lockout_seconds: int
+
+    max_body_bytes: int
+
+    users_stream_arn: str
+    follows_stream_arn: str
+    # Where the local websocket gateway serves the @connections API; None in AWS, where
+    # Chalice derives it from the API id.
+    websocket_endpoint_url: str | None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        stage = env.get("GLIMPSE_STAGE", "local")
+        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
+        return cls(
+            stage=stage,
+            region=region,
+            endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+            jwt_secret=env.get("JWT_SECRET") or None,
+            jwt_secret_parameter=env.get("JWT_SECRET_PARAMETER") or None,
+            jwt_issuer=env.get("JWT_ISSUER", f"glimpse-{stage}"),
+            jwt_audience=env.get("JWT_AUDIENCE", "glimpse-app"),
+            access_token_seconds=_int(env, "ACCESS_TOKEN_SECONDS", 15 * 60),
+            refresh_token_seconds=_int(env, "REFRESH_TOKEN_SECONDS", 30 * 24 * 3600),
+            login_max_failures=_int(env, "LOGIN_MAX_FAILURES", 5),
+            login_lockout_seconds=_int(env, "LOGIN_LOCKOUT_SECONDS", 15 * 60),
+            max_body_bytes=_int(env, "MAX_BODY_BYTES", 64 * 1024),
+            users_stream_arn=env.get("USERS_STREAM_ARN", ""),
+            follows_stream_arn=env.get("FOLLOWS_STREAM_ARN", ""),
+            websocket_endpoint_url=env.get("WEBSOCKET_ENDPOINT_URL") or None,
+        )
+
+    def table(self, name: str) -> str:
+        """Physical name of a table declared in infra/template.yaml."""
+        return f"glimpse-{self.stage}-{name}"
+
+
+@functools.cache
+def settings() -> Settings:
+    return Settings.from_env()
