@@ -1,0 +1,56 @@
+"""Blocking: cuts every tie between two accounts and keeps them invisible to each other."""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import follows, profiles, relationships
+from chalicelib.errors import Conflict, ValidationError
+from chalicelib.ids import now_ms
+from chalicelib.tables import Block, Follow, FollowRequest, connection, failed_conditions
+
+_ATTEMPTS = 5
+
+
+def block(viewer_id: str, username: str) -> None:
+    target = profiles.by_username(username)
+    if target.user_id == viewer_id:
+        raise ValidationError("You cannot block yourself", code="cannot_block_self")
+    # Read what ties exist, then cut them all in one transaction whose conditions say they
+    # still exist; if someone followed or unfollowed meanwhile, read again and retry.
+    for _ in range(_ATTEMPTS):
+        relationship = relationships.between(viewer_id, target.user_id)
+        try:
+            _cut_ties(viewer_id, target.user_id, relationship)
+            return
+        except TransactWriteError as error:
+            if not any(failed_conditions(error)):
+                raise
+    raise Conflict("The relationship kept changing; try again", code="concurrent_change")
+
+
+def unblock(viewer_id: str, username: str) -> None:
+    target = profiles.by_username(username)
+    Block(viewer_id, target.user_id).delete()
+
+
+def _cut_ties(viewer_id: str, target_id: str, relationship: relationships.Relationship) -> None:
+    with TransactWrite(connection=connection()) as transaction:
+        transaction.save(Block(viewer_id, target_id, created_at=now_ms()))
+        # One update per user: a transaction may touch each item only once.
+        deltas: dict[str, dict[str, int]] = {viewer_id: {}, target_id: {}}
+        if relationship.following:
+            transaction.delete(Follow(viewer_id, target_id), condition=Follow.follower_id.exists())
+            deltas[viewer_id]["following_count"] = -1
+            deltas[target_id]["followers_count"] = -1
+        if relationship.followed_by:
+            transaction.delete(Follow(target_id, viewer_id), condition=Follow.follower_id.exists())
+            deltas[target_id]["following_count"] = -1
+            deltas[viewer_id]["followers_count"] = -1
+        for user_id, user_deltas in deltas.items():
+            if user_deltas:
+                follows.count(transaction, user_id, user_deltas)
+        # Deleting a request that is not there is harmless, so no condition is needed.
+        transaction.delete(FollowRequest(target_id, viewer_id))
+        transaction.delete(FollowRequest(viewer_id, target_id))

@@ -1,0 +1,235 @@
+"""Following: follow and unfollow, requests to private accounts, and the follower lists.
+
+Every change to an edge and to the two counters it moves is one DynamoDB transaction, so the
+counts stay exact under retries and races and never go below zero.
+"""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import profiles, relationships
+from chalicelib.errors import Forbidden, NotFound, ValidationError
+from chalicelib.ids import now_ms
+from chalicelib.pagination import Page, decode_cursor, encode_cursor
+from chalicelib.tables import Block, Follow, FollowRequest, User, connection, failed_conditions
+
+FOLLOWING = "following"
+REQUESTED = "requested"
+NONE = "none"
+
+_RETRIES = 3
+
+
+def follow(viewer_id: str, username: str) -> str:
+    target = profiles.by_username(username)
+    if target.user_id == viewer_id:
+        raise ValidationError("You cannot follow yourself", code="cannot_follow_self")
+    relationship = relationships.between(viewer_id, target.user_id)
+    if relationship.blocked_by:
+        raise NotFound("No such user", code="user_not_found")
+    if relationship.blocked:
+        raise Forbidden("Unblock this account before following it", code="user_blocked")
+    if relationship.following:
+        return FOLLOWING
+    if target.is_private:
+        if not relationship.requested:
+            _put_if_absent(FollowRequest(target.user_id, viewer_id, created_at=now_ms()))
+        return REQUESTED
+    _add_follow(viewer_id, target.user_id)
+    return FOLLOWING
+
+
+def unfollow(viewer_id: str, username: str) -> str:
+    """Stop following, or withdraw a pending request. Doing it twice is harmless."""
+    target = profiles.by_username(username)
+    relationship = relationships.between(viewer_id, target.user_id)
+    if relationship.blocked_by:
+        raise NotFound("No such user", code="user_not_found")
+    if relationship.requested:
+        FollowRequest(target.user_id, viewer_id).delete()
+    if relationship.following:
+        remove_follow(viewer_id, target.user_id)
+    return NONE
+
+
+def approve(owner_id: str, username: str) -> None:
+    requester = profiles.by_username(username)
+    try:
+        _add_follow(
+            requester.user_id,
+            owner_id,
+            consume_request=FollowRequest(owner_id, requester.user_id),
+        )
+    except _RequestGone:
+        raise NotFound(
+            "There is no pending follow request from this user", code="request_not_found"
+        ) from None
+
+
+def deny(owner_id: str, username: str) -> None:
+    requester = profiles.by_username(username)
+    try:
+        FollowRequest(owner_id, requester.user_id).delete(
+            condition=FollowRequest.requester_id.exists()
+        )
+    except DeleteError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise NotFound(
+                "There is no pending follow request from this user", code="request_not_found"
+            ) from None
+        raise
+
+
+def approve_all(owner_id: str) -> int:
+    """An account that turns public lets everyone who asked in (what users expect)."""
+    approved = 0
+    for request in FollowRequest.query(owner_id):
+        try:
+            _add_follow(request.requester_id, owner_id, consume_request=request)
+            approved += 1
+        except (_RequestGone, NotFound, Forbidden):
+            continue
+    return approved
+
+
+def followers(viewer_id: str, username: str, limit: int, cursor: str | None) -> Page:
+    owner = _visible_lists_owner(viewer_id, username)
+    start = decode_cursor(
+        cursor, {"followee_id", "follower_id", "created_at"}, ("followee_id", owner.user_id)
+    )
+    result = Follow.followers_by_time.query(
+        owner.user_id, scan_index_forward=False, limit=limit, last_evaluated_key=start
+    )
+    edges = [(edge.follower_id, edge.created_at) for edge in result]
+    return _user_page(viewer_id, edges, result.last_evaluated_key, "followed_at")
+
+
+def following(viewer_id: str, username: str, limit: int, cursor: str | None) -> Page:
+    owner = _visible_lists_owner(viewer_id, username)
+    start = decode_cursor(
+        cursor, {"follower_id", "followee_id", "created_at"}, ("follower_id", owner.user_id)
+    )
+    result = Follow.following_by_time.query(
+        owner.user_id, scan_index_forward=False, limit=limit, last_evaluated_key=start
+    )
+    edges = [(edge.followee_id, edge.created_at) for edge in result]
+    return _user_page(viewer_id, edges, result.last_evaluated_key, "followed_at")
+
+
+def pending_requests(owner_id: str, limit: int, cursor: str | None) -> Page:
+    start = decode_cursor(
+        cursor, {"target_id", "requester_id", "created_at"}, ("target_id", owner_id)
+    )
+    result = FollowRequest.requests_by_time.query(
+        owner_id, scan_index_forward=False, limit=limit, last_evaluated_key=start
+    )
+    edges = [(request.requester_id, request.created_at) for request in result]
+    return _user_page(owner_id, edges, result.last_evaluated_key, "requested_at")
+
+
+def remove_follow(follower_id: str, followee_id: str) -> bool:
+    """Delete one edge with its counters; False if it was already gone."""
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.delete(
+                Follow(follower_id, followee_id), condition=Follow.follower_id.exists()
+            )
+            count(transaction, follower_id, {"following_count": -1})
+            count(transaction, followee_id, {"followers_count": -1})
+    except TransactWriteError as error:
+        failed = failed_conditions(error)
+        if failed and failed[0]:
+            return False
+        raise
+    return True
+
+
+class _RequestGone(Exception):
+    pass
+
+
+def _add_follow(
+    follower_id: str, followee_id: str, consume_request: FollowRequest | None = None
+) -> None:
+    edge = Follow(follower_id, followee_id, created_at=now_ms())
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.save(edge, condition=Follow.follower_id.does_not_exist())
+            count(transaction, follower_id, {"following_count": +1})
+            count(transaction, followee_id, {"followers_count": +1})
+            # A block written a moment ago wins over this follow.
+            for blocker, blocked in ((follower_id, followee_id), (followee_id, follower_id)):
+                transaction.condition_check(
+                    Block, blocker, blocked, condition=Block.blocker_id.does_not_exist()
+                )
+            if consume_request is not None:
+                transaction.delete(
+                    consume_request, condition=FollowRequest.requester_id.exists()
+                )
+    except TransactWriteError as error:
+        failed = failed_conditions(error) + [False] * 6
+        if failed[0]:
+            if consume_request is not None:
+                consume_request.delete()
+            return  # already following: nothing to do
+        if failed[3] or failed[4]:
+            raise NotFound("No such user", code="user_not_found") from None
+        if failed[5]:
+            raise _RequestGone() from None
+        if failed[1] or failed[2]:
+            raise NotFound("No such user", code="user_not_found") from None
+        raise
+
+
+def count(transaction: TransactWrite, user_id: str, deltas: dict[str, int]) -> None:
+    """Move one user's counters (by attribute name) within a transaction; a decrement is
+    refused, and the whole transaction with it, rather than take a counter below zero."""
+    condition = User.user_id.exists()
+    actions = []
+    for name, delta in deltas.items():
+        counter = getattr(User, name)
+        if delta < 0:
+            condition &= counter >= -delta
+        actions.append(counter.add(delta))
+    transaction.update(User(user_id), actions=actions, condition=condition)
+
+
+def _put_if_absent(item: FollowRequest) -> None:
+    try:
+        item.save(condition=FollowRequest.requester_id.does_not_exist())
+    except PutError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+
+
+def _visible_lists_owner(viewer_id: str, username: str) -> User:
+    owner = profiles.by_username(username)
+    relationship = relationships.between(viewer_id, owner.user_id)
+    relationships.require_can_see_content(viewer_id, owner, relationship)
+    return owner
+
+
+def _user_page(
+    viewer_id: str, edges: list[tuple[str, int]], last_key: dict | None, time_field: str
+) -> Page:
+    """Users of one page with the viewer's relationship to each: a Query, one BatchGetItem of
+    users and one of relationship edges, whatever the page size."""
+    ids = [user_id for user_id, _ in edges]
+    users = {user.user_id: user for user in User.batch_get(ids)} if ids else {}
+    towards = relationships.towards_many(viewer_id, list(users))
+    items = []
+    for user_id, created_at in edges:
+        user, relationship = users.get(user_id), towards.get(user_id)
+        if user is None or relationship is None or relationship.blocked or relationship.blocked_by:
+            continue
+        items.append(
+            {
+                **profiles.summary(user),
+                "relationship": relationship.public(),
+                time_field: int(created_at),
+            }
+        )
+    return Page(items=items, next_cursor=encode_cursor(last_key))
+
