@@ -29,8 +29,13 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
 # Names that would read as official, or collide with the app's own paths.
 RESERVED_USERNAMES = frozenset(
-    ["about", "admin", "administrator", "api", "app", "auth", "explore", "feed", "glimpse", "help", "login", "logout", "me", "moderator", "null", "official", "register", "root", "search", "security", "settings", "signup", "support", "system", "undefined", "www"]
-)
+    {
+        "about", "admin", "administrator", "api", "app", "auth", "explore", "feed",
+        "glimpse", "help", "login", "logout", "me", "moderator", "null", "official",
+        "register", "root", "search", "security", "settings", "signup", "support",
+        "system", "undefined", "www",
+    }
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

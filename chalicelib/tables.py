@@ -147,9 +147,7 @@ def existing_keys(keys: list[tuple[type[Model], str, str]]) -> set[tuple[type[Mo
     keys across any tables: how relationship flags for a whole page cost one round trip."""
     keys = list(dict.fromkeys(keys))  # BatchGetItem refuses a request with duplicate keys
     found: set[tuple[type[Model], str, str]] = set()
-    by_table = {}
-    for model, hash_key, range_key in keys:
-        by_table.setdefault(model.Meta.table_name, model)
+    by_table = {model.Meta.table_name: model for model, _, _ in keys}
     for start in range(0, len(keys), 100):
         chunk = keys[start : start + 100]
         request: dict[str, dict] = {}
