@@ -6,7 +6,9 @@ from chalicelib.tokens import verify_access_token
 
 
 def test_register_then_login_by_username_or_email(aws: None, new_username: str) -> None:
-    registered = accounts.register(new_username.upper(), f"{new_username}@Example.com", "pw-12345678")
+    registered = accounts.register(
+        new_username.upper(), f"{new_username}@Example.com", "pw-12345678"
+    )
     assert registered.user.username == new_username
     for login_name in (new_username, f"{new_username}@example.com", f" {new_username.upper()} "):
         signed_in = accounts.login(login_name, "pw-12345678")

@@ -77,7 +77,8 @@ def test_block_cuts_both_ways_and_hides_each_from_the_other(make_user) -> None:
     with pytest.raises(NotFound):
         follows.followers(bob.user_id, alice.username, 20, None)
     # carol, who can see both, does not see bob in alice's followers either way
-    names = [row["username"] for row in follows.followers(carol.user_id, alice.username, 20, None).items]
+    page = follows.followers(carol.user_id, alice.username, 20, None)
+    names = [row["username"] for row in page.items]
     assert names == [carol.username]
     blocks.unblock(alice.user_id, bob.username)
     assert follows.follow(bob.user_id, alice.username) == "following"
