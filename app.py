@@ -11,6 +11,7 @@ from chalicelib import streams
 from chalicelib.routes.auth import auth
 from chalicelib.routes.http import http_middleware
 from chalicelib.routes.me import me
+from chalicelib.routes.posts import posts_api
 from chalicelib.routes.users import users
 from chalicelib.settings import settings
 
@@ -20,6 +21,7 @@ app.register_middleware(http_middleware, "http")
 app.register_blueprint(auth)
 app.register_blueprint(me)
 app.register_blueprint(users)
+app.register_blueprint(posts_api)
 
 
 @app.route("/health")

@@ -8,14 +8,13 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import passwords, sessions
 from chalicelib.errors import Conflict, Throttled, Unauthenticated, ValidationError
 from chalicelib.ids import new_id, now_ms
 from chalicelib.settings import settings
-from chalicelib.tables import LoginAttempts, UniqueKey, User, connection, failed_conditions
+from chalicelib.tables import LoginAttempts, Transaction, TransactionCancelled, UniqueKey, User
 from chalicelib.tokens import AccessToken, issue_access_token
 
 USERNAME_MAX = 30
@@ -125,23 +124,24 @@ def register(username: str, email: str, password: str, full_name: str = "") -> S
     # The two claims and the user are written together or not at all, so two people racing
     # for one name cannot both get it and a failed sign-up leaves no half-claimed name.
     try:
-        with TransactWrite(connection=connection()) as transaction:
+        with Transaction() as transaction:
             transaction.save(
                 UniqueKey(username_key(username), user_id=user.user_id),
                 condition=UniqueKey.key.does_not_exist(),
+                label="username",
             )
             transaction.save(
                 UniqueKey(email_key(email), user_id=user.user_id),
                 condition=UniqueKey.key.does_not_exist(),
+                label="email",
             )
-            transaction.save(user, condition=User.user_id.does_not_exist())
-    except TransactWriteError as error:
-        failed = failed_conditions(error)
-        if failed and failed[0]:
+            transaction.save(user, condition=User.user_id.does_not_exist(), label="user")
+    except TransactionCancelled as cancelled:
+        if "username" in cancelled.failed:
             raise Conflict(
                 "This username is taken", code="username_taken", field="username"
             ) from None
-        if len(failed) > 1 and failed[1]:
+        if "email" in cancelled.failed:
             raise Conflict(
                 "An account with this email exists", code="email_taken", field="email"
             ) from None

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
-
 from chalicelib import follows, profiles, relationships
 from chalicelib.errors import Conflict, ValidationError
 from chalicelib.ids import now_ms
-from chalicelib.tables import Block, Follow, FollowRequest, connection, failed_conditions
+from chalicelib.tables import Block, Follow, FollowRequest, Transaction, TransactionCancelled
 
 _ATTEMPTS = 5
 
@@ -24,9 +21,8 @@ def block(viewer_id: str, username: str) -> None:
         try:
             _cut_ties(viewer_id, target.user_id, relationship)
             return
-        except TransactWriteError as error:
-            if not any(failed_conditions(error)):
-                raise
+        except TransactionCancelled:
+            continue
     raise Conflict("The relationship kept changing; try again", code="concurrent_change")
 
 
@@ -36,16 +32,20 @@ def unblock(viewer_id: str, username: str) -> None:
 
 
 def _cut_ties(viewer_id: str, target_id: str, relationship: relationships.Relationship) -> None:
-    with TransactWrite(connection=connection()) as transaction:
+    with Transaction() as transaction:
         transaction.save(Block(viewer_id, target_id, created_at=now_ms()))
         # One update per user: a transaction may touch each item only once.
         deltas: dict[str, dict[str, int]] = {viewer_id: {}, target_id: {}}
         if relationship.following:
-            transaction.delete(Follow(viewer_id, target_id), condition=Follow.follower_id.exists())
+            transaction.delete(
+                Follow(viewer_id, target_id), condition=Follow.follower_id.exists(), label="edge"
+            )
             deltas[viewer_id]["following_count"] = -1
             deltas[target_id]["followers_count"] = -1
         if relationship.followed_by:
-            transaction.delete(Follow(target_id, viewer_id), condition=Follow.follower_id.exists())
+            transaction.delete(
+                Follow(target_id, viewer_id), condition=Follow.follower_id.exists(), label="edge"
+            )
             deltas[target_id]["following_count"] = -1
             deltas[viewer_id]["followers_count"] = -1
         for user_id, user_deltas in deltas.items():

@@ -6,14 +6,20 @@ counts stay exact under retries and races and never go below zero.
 
 from __future__ import annotations
 
-from pynamodb.exceptions import DeleteError, PutError, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DeleteError, PutError
 
 from chalicelib import profiles, relationships
-from chalicelib.errors import Forbidden, NotFound, ValidationError
+from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationError
 from chalicelib.ids import now_ms
 from chalicelib.pagination import Page, decode_cursor, encode_cursor
-from chalicelib.tables import Block, Follow, FollowRequest, User, connection, failed_conditions
+from chalicelib.tables import (
+    Block,
+    Follow,
+    FollowRequest,
+    Transaction,
+    TransactionCancelled,
+    User,
+)
 
 FOLLOWING = "following"
 REQUESTED = "requested"
@@ -132,17 +138,20 @@ def pending_requests(owner_id: str, limit: int, cursor: str | None) -> Page:
 def remove_follow(follower_id: str, followee_id: str) -> bool:
     """Delete one edge with its counters; False if it was already gone."""
     try:
-        with TransactWrite(connection=connection()) as transaction:
+        with Transaction() as transaction:
             transaction.delete(
-                Follow(follower_id, followee_id), condition=Follow.follower_id.exists()
+                Follow(follower_id, followee_id),
+                condition=Follow.follower_id.exists(),
+                label="edge",
             )
             count(transaction, follower_id, {"following_count": -1})
             count(transaction, followee_id, {"followers_count": -1})
-    except TransactWriteError as error:
-        failed = failed_conditions(error)
-        if failed and failed[0]:
+    except TransactionCancelled as cancelled:
+        if "edge" in cancelled.failed:
             return False
-        raise
+        raise Conflict(
+            "The counters changed meanwhile; try again", code="concurrent_change"
+        ) from None
     return True
 
 
@@ -155,35 +164,34 @@ def _add_follow(
 ) -> None:
     edge = Follow(follower_id, followee_id, created_at=now_ms())
     try:
-        with TransactWrite(connection=connection()) as transaction:
-            transaction.save(edge, condition=Follow.follower_id.does_not_exist())
+        with Transaction() as transaction:
+            transaction.save(edge, condition=Follow.follower_id.does_not_exist(), label="edge")
             count(transaction, follower_id, {"following_count": +1})
             count(transaction, followee_id, {"followers_count": +1})
             # A block written a moment ago wins over this follow.
             for blocker, blocked in ((follower_id, followee_id), (followee_id, follower_id)):
                 transaction.condition_check(
-                    Block, blocker, blocked, condition=Block.blocker_id.does_not_exist()
+                    Block, blocker, blocked, Block.blocker_id.does_not_exist(), label="block"
                 )
             if consume_request is not None:
                 transaction.delete(
-                    consume_request, condition=FollowRequest.requester_id.exists()
+                    consume_request, condition=FollowRequest.requester_id.exists(),
+                    label="request",
                 )
-    except TransactWriteError as error:
-        failed = failed_conditions(error) + [False] * 6
-        if failed[0]:
+    except TransactionCancelled as cancelled:
+        if "block" in cancelled.failed:
+            raise NotFound("No such user", code="user_not_found") from None
+        if "request" in cancelled.failed:
+            raise _RequestGone() from None
+        if "edge" in cancelled.failed:
             if consume_request is not None:
                 consume_request.delete()
             return  # already following: nothing to do
-        if failed[3] or failed[4]:
-            raise NotFound("No such user", code="user_not_found") from None
-        if failed[5]:
-            raise _RequestGone() from None
-        if failed[1] or failed[2]:
-            raise NotFound("No such user", code="user_not_found") from None
-        raise
+        # a counter's condition: one of the two accounts no longer exists
+        raise NotFound("No such user", code="user_not_found") from None
 
 
-def count(transaction: TransactWrite, user_id: str, deltas: dict[str, int]) -> None:
+def count(transaction: Transaction, user_id: str, deltas: dict[str, int]) -> None:
     """Move one user's counters (by attribute name) within a transaction; a decrement is
     refused, and the whole transaction with it, rather than take a counter below zero."""
     condition = User.user_id.exists()
@@ -193,7 +201,7 @@ def count(transaction: TransactWrite, user_id: str, deltas: dict[str, int]) -> N
         if delta < 0:
             condition &= counter >= -delta
         actions.append(counter.add(delta))
-    transaction.update(User(user_id), actions=actions, condition=condition)
+    transaction.update(User(user_id), actions=actions, condition=condition, label="counts")
 
 
 def _put_if_absent(item: FollowRequest) -> None:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import relationships
 from chalicelib.accounts import check_full_name, normalize_username, username_key
 from chalicelib.errors import Conflict, GlimpseError, NotFound, ValidationError
 from chalicelib.relationships import Relationship
-from chalicelib.tables import UniqueKey, User, connection, failed_conditions
+from chalicelib.tables import Transaction, TransactionCancelled, UniqueKey, User
 
 BIO_MAX = 150
 EDITABLE = ("username", "full_name", "bio", "is_private")
@@ -110,26 +109,28 @@ def _rename(user: User, new_name: str, other_actions: list) -> None:
     # Claim the new name, release the old one and change the user in one transaction, so a
     # name is never owned twice nor lost in between.
     try:
-        with TransactWrite(connection=connection()) as transaction:
+        with Transaction() as transaction:
             transaction.save(
                 UniqueKey(username_key(new_name), user_id=user.user_id),
                 condition=UniqueKey.key.does_not_exist(),
+                label="new name",
             )
             transaction.delete(
                 UniqueKey(username_key(user.username)),
                 condition=UniqueKey.user_id == user.user_id,
+                label="old name",
             )
             transaction.update(
                 user,
                 actions=[User.username.set(new_name), *other_actions],
                 condition=User.username == user.username,
+                label="user",
             )
-    except TransactWriteError as error:
-        failed = failed_conditions(error)
-        if failed and failed[0]:
+    except TransactionCancelled as cancelled:
+        if "new name" in cancelled.failed:
             raise Conflict(
                 "This username is taken", code="username_taken", field="username"
             ) from None
-        if any(failed):
-            raise Conflict("Your profile changed meanwhile; try again") from None
-        raise
+        raise Conflict(
+            "Your profile changed meanwhile; try again", code="concurrent_change"
+        ) from None

@@ -43,6 +43,15 @@ class Settings:
 
     users_stream_arn: str
     follows_stream_arn: str
+    posts_stream_arn: str
+
+    # Media: where uploads land, where renditions go, the queue that feeds the media function.
+    uploads_bucket: str
+    media_bucket: str
+    media_queue_url: str
+    upload_max_bytes: int
+    upload_url_seconds: int
+    media_url_seconds: int
     # Where the local websocket gateway serves the @connections API; None in AWS, where
     # Chalice derives it from the API id.
     websocket_endpoint_url: str | None
@@ -67,6 +76,13 @@ class Settings:
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 64 * 1024),
             users_stream_arn=env.get("USERS_STREAM_ARN", ""),
             follows_stream_arn=env.get("FOLLOWS_STREAM_ARN", ""),
+            posts_stream_arn=env.get("POSTS_STREAM_ARN", ""),
+            uploads_bucket=env.get("UPLOADS_BUCKET", ""),
+            media_bucket=env.get("MEDIA_BUCKET", ""),
+            media_queue_url=env.get("MEDIA_QUEUE_URL", ""),
+            upload_max_bytes=_int(env, "UPLOAD_MAX_BYTES", 20 * 1024 * 1024),
+            upload_url_seconds=_int(env, "UPLOAD_URL_SECONDS", 15 * 60),
+            media_url_seconds=_int(env, "MEDIA_URL_SECONDS", 6 * 3600),
             websocket_endpoint_url=env.get("WEBSOCKET_ENDPOINT_URL") or None,
         )
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import functools
 import time
+from typing import Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
     ListAttribute,
+    MapAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
@@ -20,6 +22,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection, LocalSecondaryIndex
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.settings import settings
 
@@ -175,9 +178,143 @@ def _key_names(model: type[Model]) -> tuple[str, str]:
     return model._hash_key_attribute().attr_name, model._range_key_attribute().attr_name
 
 
-def failed_conditions(error: TransactWriteError) -> list[bool]:
-    """For each operation of a cancelled transaction, whether its condition was the cause."""
-    return [
-        reason is not None and reason.code == "ConditionalCheckFailed"
-        for reason in (error.cancellation_reasons or [])
-    ]
+class TransactionCancelled(Exception):
+    """A transaction refused because of its conditions; ``failed`` names which ones."""
+
+    def __init__(self, failed: set[str]) -> None:
+        super().__init__(f"transaction conditions failed: {sorted(failed)}")
+        self.failed = failed
+
+
+class Transaction:
+    """PynamoDB's TransactWrite, with a label on each conditional operation.
+
+    PynamoDB sends condition checks, then deletes, then puts, then updates, whatever the
+    order of the calls, and DynamoDB reports failed conditions by position in what was sent.
+    The labels say by name which conditions failed: ``TransactionCancelled.failed``.
+    """
+
+    _KINDS = ("condition_check", "delete", "save", "update")
+
+    def __init__(self) -> None:
+        self._write = TransactWrite(connection=connection())
+        self._labels: dict[str, list[str]] = {kind: [] for kind in self._KINDS}
+
+    def __enter__(self) -> Transaction:
+        self._write.__enter__()
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
+        try:
+            self._write.__exit__(exc_type, exc, traceback)
+        except TransactWriteError as error:
+            sent = [label for kind in self._KINDS for label in self._labels[kind]]
+            reasons = error.cancellation_reasons or []
+            failed = {
+                label
+                for label, reason in zip(sent, reasons, strict=False)
+                if reason is not None and reason.code == "ConditionalCheckFailed" and label
+            }
+            if not failed:
+                raise
+            raise TransactionCancelled(failed) from error
+
+    def save(self, model: Model, condition: Any = None, label: str = "") -> None:
+        self._labels["save"].append(label)
+        self._write.save(model, condition=condition)
+
+    def update(self, model: Model, actions: list, condition: Any = None, label: str = "") -> None:
+        self._labels["update"].append(label)
+        self._write.update(model, actions=actions, condition=condition)
+
+    def delete(self, model: Model, condition: Any = None, label: str = "") -> None:
+        self._labels["delete"].append(label)
+        self._write.delete(model, condition=condition)
+
+    def condition_check(
+        self, model_cls: type[Model], hash_key: str, range_key: str | None, condition: Any,
+        label: str,
+    ) -> None:
+        self._labels["condition_check"].append(label)
+        self._write.condition_check(model_cls, hash_key, range_key, condition=condition)
+
+
+
+class Rendition(MapAttribute):
+    """One stored size of an image: ``name`` is 1080, 640, 320 or thumb."""
+
+    name = UnicodeAttribute()
+    key = UnicodeAttribute()
+    width = NumberAttribute()
+    height = NumberAttribute()
+    bytes = NumberAttribute()
+
+
+class FaceBox(MapAttribute):
+    """A detected face, normalised to 0..1 of the oriented image."""
+
+    x = NumberAttribute()
+    y = NumberAttribute()
+    w = NumberAttribute()
+    h = NumberAttribute()
+
+
+class PostImage(MapAttribute):
+    upload_id = UnicodeAttribute()
+    status = UnicodeAttribute(default="processing")
+    width = NumberAttribute(null=True)
+    height = NumberAttribute(null=True)
+    placeholder = UnicodeAttribute(null=True)
+    renditions = ListAttribute(of=Rendition, default=list)
+    faces = ListAttribute(of=FaceBox, default=list)
+    failure_reason = UnicodeAttribute(null=True)
+
+
+class Place(MapAttribute):
+    name = UnicodeAttribute()
+    lat = NumberAttribute()
+    lng = NumberAttribute()
+
+
+class PostsByAuthor(GlobalSecondaryIndex):
+    Meta = _meta("posts", index="posts_by_author")
+
+    author_id = UnicodeAttribute(hash_key=True)
+    post_id = UnicodeAttribute(range_key=True)
+
+
+class Post(Model):
+    Meta = _meta("posts")
+
+    post_id = UnicodeAttribute(hash_key=True)
+    author_id = UnicodeAttribute()
+    created_at = NumberAttribute()
+    status = UnicodeAttribute(default="processing")  # processing | ready | failed
+    failure_reason = UnicodeAttribute(null=True)
+    caption = UnicodeAttribute(default="")
+    filter = UnicodeAttribute(default="normal")
+    place = Place(null=True)
+    images = ListAttribute(of=PostImage, default=list)
+    likes_count = NumberAttribute(default=0)
+    comments_count = NumberAttribute(default=0)
+
+    by_author = PostsByAuthor()
+
+
+class Upload(Model):
+    """A presigned upload slot: usable once, by its owner, until it expires."""
+
+    Meta = _meta("uploads")
+
+    upload_id = UnicodeAttribute(hash_key=True)
+    owner_id = UnicodeAttribute()
+    key = UnicodeAttribute()
+    content_type = UnicodeAttribute()
+    max_bytes = NumberAttribute()
+    created_at = NumberAttribute()
+    expires_at = TTLAttribute()
+    # Set when a post takes the upload, and which of its images it is.
+    post_id = UnicodeAttribute(null=True)
+    image_index = NumberAttribute(null=True)
+    # Set by the media function when the object landed before any post took it.
+    arrived_etag = UnicodeAttribute(null=True)

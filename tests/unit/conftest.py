@@ -20,6 +20,9 @@ os.environ.update(
     JWT_SECRET="unit-test-secret-" + "x" * 32,
     POWERTOOLS_TRACE_DISABLED="true",
     POWERTOOLS_METRICS_DISABLED="true",
+    UPLOADS_BUCKET="glimpse-unit-uploads-123456789012",
+    MEDIA_BUCKET="glimpse-unit-media-123456789012",
+    MEDIA_QUEUE_URL="https://sqs.us-east-1.amazonaws.com/123456789012/glimpse-unit-media",
 )
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "infra" / "template.yaml"

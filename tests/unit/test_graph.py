@@ -1,7 +1,7 @@
 import pytest
 
 from chalicelib import blocks, follows, profiles, streams
-from chalicelib.errors import Forbidden, NotFound, ValidationError
+from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationError
 
 
 def counts(user_id: str) -> tuple[int, int]:
@@ -146,3 +146,13 @@ def test_rename_frees_the_old_name(make_user) -> None:
         profiles.by_username(me.username)
     profiles.update_me(other.user_id, {"username": me.username})
     assert profiles.by_username(me.username).user_id == other.user_id
+
+
+def test_renaming_to_a_taken_name_is_a_conflict_and_changes_nothing(make_user) -> None:
+    me, other = make_user().user, make_user().user
+    with pytest.raises(Conflict) as taken:
+        profiles.update_me(me.user_id, {"username": other.username, "bio": "new bio"})
+    assert taken.value.code == "username_taken"
+    unchanged = profiles.by_id(me.user_id)
+    assert (unchanged.username, unchanged.bio) == (me.username, "")
+    assert profiles.by_username(me.username).user_id == me.user_id
