@@ -14,7 +14,8 @@ from chalicelib.settings import settings
 
 
 @functools.cache
-def client(service: str) -> Any:
+def client(service: str, endpoint_url: str | None = None) -> Any:
+    """A client for ``service``, at ``endpoint_url`` if given, else at the configured AWS."""
     import botocore.session
     from botocore.config import Config
 
@@ -22,6 +23,6 @@ def client(service: str) -> Any:
     return botocore.session.get_session().create_client(
         service,
         region_name=s.region,
-        endpoint_url=s.endpoint_url,
+        endpoint_url=endpoint_url or s.endpoint_url,
         config=Config(signature_version="s3v4") if service == "s3" else None,
     )

@@ -318,3 +318,22 @@ class Upload(Model):
     image_index = NumberAttribute(null=True)
     # Set by the media function when the object landed before any post took it.
     arrived_etag = UnicodeAttribute(null=True)
+
+
+class ConnectionsByConnection(GlobalSecondaryIndex):
+    Meta = _meta("connections", index="by_connection")
+
+    connection_id = UnicodeAttribute(hash_key=True)
+
+
+class LiveConnection(Model):
+    """A live websocket connection of a user."""
+
+    Meta = _meta("connections")
+
+    user_id = UnicodeAttribute(hash_key=True)
+    connection_id = UnicodeAttribute(range_key=True)
+    connected_at = NumberAttribute()
+    expires_at = TTLAttribute()
+
+    by_connection = ConnectionsByConnection()
