@@ -52,6 +52,8 @@ class Settings:
     upload_max_bytes: int
     upload_url_seconds: int
     media_url_seconds: int
+    # dlib's HOG detector (fast, frontal faces) or its CNN one (slower, more angles).
+    face_detector: str
     # Where the local websocket gateway serves the @connections API; None in AWS, where
     # Chalice derives it from the API id.
     websocket_endpoint_url: str | None
@@ -83,6 +85,7 @@ class Settings:
             upload_max_bytes=_int(env, "UPLOAD_MAX_BYTES", 20 * 1024 * 1024),
             upload_url_seconds=_int(env, "UPLOAD_URL_SECONDS", 15 * 60),
             media_url_seconds=_int(env, "MEDIA_URL_SECONDS", 6 * 3600),
+            face_detector=env.get("FACE_DETECTOR", "hog"),
             websocket_endpoint_url=env.get("WEBSOCKET_ENDPOINT_URL") or None,
         )
 
