@@ -28,7 +28,6 @@ import secrets
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,6 +36,8 @@ from functools import partial
 from typing import Any
 
 from aiohttp import WSMsgType, web
+
+from local_cloud.lambda_context import LambdaContext
 
 log = logging.getLogger(__name__)
 
@@ -67,35 +68,6 @@ class GatewayLimits:
     # Only frames from the client count as activity, so clients must keep-alive themselves.
     idle_timeout_seconds: float = 10 * 60
     max_connection_seconds: float = 2 * 60 * 60
-
-
-@dataclass
-class LambdaContext:
-    """The attributes of Lambda's context object that handlers and Powertools read."""
-
-    function_name: str
-    region: str
-    timeout_seconds: float = 60.0
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 128
-    started: float = field(default_factory=time.monotonic)
-
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:{self.region}:123456789012:function:{self.function_name}"
-
-    @property
-    def log_group_name(self) -> str:
-        return f"/aws/lambda/{self.function_name}"
-
-    @property
-    def log_stream_name(self) -> str:
-        return f"local/[$LATEST]{self.aws_request_id.replace('-', '')}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        left = self.timeout_seconds - (time.monotonic() - self.started)
-        return max(0, int(left * 1000))
 
 
 def new_id() -> str:
