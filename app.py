@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Chalice
-from chalice.app import DynamoDBEvent
+import boto3
+from chalice import Chalice, Response
+from chalice.app import DynamoDBEvent, WebsocketEvent
 
-from chalicelib import streams
+from chalicelib import connections, realtime, streams
 from chalicelib.routes.auth import auth
 from chalicelib.routes.http import http_middleware
 from chalicelib.routes.me import me
 from chalicelib.routes.posts import posts_api
 from chalicelib.routes.users import users
 from chalicelib.settings import settings
+from chalicelib.websocket_endpoint import configure_websocket_api
 
 app = Chalice(app_name="glimpse")
 app.register_middleware(http_middleware, "http")
@@ -22,6 +24,29 @@ app.register_blueprint(auth)
 app.register_blueprint(me)
 app.register_blueprint(users)
 app.register_blueprint(posts_api)
+
+# Chalice still labels websockets experimental and refuses to deploy them without the flag.
+app.experimental_feature_flags.add("WEBSOCKETS")
+configure_websocket_api(app.websocket_api, settings().websocket_endpoint_url, boto3.Session())
+
+
+# Websocket handlers live on the app itself: Chalice does not wrap a blueprint's websocket
+# handlers with the websocket API, so they would be called without one.
+@app.on_ws_connect()
+def ws_connect(event: WebsocketEvent) -> Response:
+    query = event.to_dict().get("queryStringParameters")
+    status, message = realtime.connect(query, event.connection_id)
+    return Response(body=message, status_code=status)
+
+
+@app.on_ws_message()
+def ws_message(event: WebsocketEvent) -> None:
+    app.websocket_api.send(event.connection_id, realtime.reply(event.body))
+
+
+@app.on_ws_disconnect()
+def ws_disconnect(event: WebsocketEvent) -> None:
+    connections.forget(event.connection_id)
 
 
 @app.route("/health")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from chalicelib import connections
 from chalicelib.errors import GlimpseError, Unauthenticated, ValidationError
 from chalicelib.tokens import Principal, verify_access_token
 
@@ -21,6 +22,21 @@ def authenticate(query: dict[str, str] | None) -> Principal:
     if not token:
         raise Unauthenticated("Connect with ?token=<access token>")
     return verify_access_token(token)
+
+
+def connect(query: dict[str, str] | None, connection_id: str) -> tuple[int, str]:
+    """``$connect``: (status, message). A non-2xx status makes the gateway refuse the socket."""
+    try:
+        principal = authenticate(query)
+    except GlimpseError as refused:
+        return refused.status, refused.message
+    connections.register(principal.user_id, connection_id)
+    return 200, ""
+
+
+def reply(body: str | None) -> str:
+    """The frame sent back to a client frame."""
+    return json.dumps(handle_frame(body), separators=(",", ":"))
 
 
 def parse_frame(body: str | None) -> dict[str, Any]:
