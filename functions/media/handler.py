@@ -41,11 +41,27 @@ idempotency = IdempotencyConfig(
 )
 
 
+class _WaitingForPost(Exception):
+    """The photo arrived before its post. Raising makes Powertools forget the object instead
+    of remembering "waiting" for a day: creating the post re-queues this very bucket/key/etag,
+    and that event must be processed, not answered from the idempotency record."""
+
+
 @idempotent_function(
     data_keyword_argument="s3_object", persistence_store=persistence, config=idempotency
 )
+def _process_once(s3_object: dict[str, str]) -> str:
+    outcome = jobs.handle_object(s3_object["bucket"], s3_object["key"], s3_object["etag"])
+    if outcome == jobs.WAITING:
+        raise _WaitingForPost
+    return outcome
+
+
 def process_object(s3_object: dict[str, str]) -> str:
-    return jobs.handle_object(s3_object["bucket"], s3_object["key"], s3_object["etag"])
+    try:
+        return _process_once(s3_object=s3_object)
+    except _WaitingForPost:
+        return jobs.WAITING
 
 
 def s3_objects(notification: dict[str, Any]) -> list[dict[str, str]]:
@@ -68,7 +84,7 @@ def s3_objects(notification: dict[str, Any]) -> list[dict[str, str]]:
 
 def record_handler(record: SQSRecord) -> None:
     for s3_object in s3_objects(json.loads(record.body)):
-        outcome = process_object(s3_object=s3_object)
+        outcome = process_object(s3_object)
         logger.info("photo handled", extra={**s3_object, "outcome": outcome})
 
 
@@ -81,7 +97,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if records and records[0].get("eventSource") == "aws:s3":
         # Invoked by S3 directly rather than through the queue: no batch to report on.
         for s3_object in s3_objects(event):
-            process_object(s3_object=s3_object)
+            process_object(s3_object)
         return {}
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

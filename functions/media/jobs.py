@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from imaging.decode import ImageRejected
-from imaging.pipeline import ProcessedImage, process
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib import connections, posts, uploads
@@ -19,6 +17,8 @@ from chalicelib.clients import client
 from chalicelib.observability import logger
 from chalicelib.settings import settings
 from chalicelib.tables import FaceBox, Post, PostImage, Rendition, Upload
+from imaging.decode import ImageRejected
+from imaging.pipeline import ProcessedImage, process
 
 IGNORED, WAITING, PROCESSED = "ignored", "waiting_for_post", "processed"
 
