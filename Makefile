@@ -1,0 +1,40 @@
+# Two commands on a fresh machine: `make run` and `make test`. Both install into .venv first;
+# the install is redone only when a requirements file changes.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+REQUIREMENTS := requirements.txt requirements-dev.txt functions/media/requirements.txt
+
+# make run SEED=1 EMULATOR=localstack API_PORT=8010 ...
+EMULATOR ?= moto
+EMULATOR_PORT ?= 4566
+API_PORT ?= 8000
+WS_PORT ?= 8001
+SEED ?=
+
+.PHONY: install run test lint bench clean
+
+install: $(INSTALLED)
+
+$(INSTALLED): $(REQUIREMENTS)
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check --quiet $(addprefix -r ,$(REQUIREMENTS))
+	touch $@
+
+run: install
+	$(BIN)/python -m local_cloud run --emulator $(EMULATOR) --emulator-port $(EMULATOR_PORT) \
+		--api-port $(API_PORT) --ws-port $(WS_PORT) $(if $(SEED),--seed)
+
+test: lint
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/cfn-lint infra/template.yaml
+
+bench: install
+	$(BIN)/python bench/cold_start/run.py
+
+clean:
+	rm -rf $(VENV) .local
