@@ -24,6 +24,7 @@ from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection, LocalSeco
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.errors import Conflict
 from chalicelib.settings import settings
 
 
@@ -215,9 +216,16 @@ class Transaction:
                 for label, reason in zip(sent, reasons, strict=False)
                 if reason is not None and reason.code == "ConditionalCheckFailed" and label
             }
-            if not failed:
-                raise
-            raise TransactionCancelled(failed) from error
+            if failed:
+                raise TransactionCancelled(failed) from error
+            if any(r is not None and r.code == "TransactionConflict" for r in reasons):
+                # Another transaction held one of the items: nothing was written, and the
+                # client's retry will most likely go through.
+                raise Conflict(
+                    "Someone changed this at the same moment; try again",
+                    code="concurrent_change",
+                ) from error
+            raise
 
     def save(self, model: Model, condition: Any = None, label: str = "") -> None:
         self._labels["save"].append(label)
