@@ -34,7 +34,7 @@ lint: install
 	$(BIN)/cfn-lint infra/template.yaml
 
 bench: install
-	$(BIN)/python bench/cold_start/run.py
+	for bench in bench/*/run.py; do $(BIN)/python $$bench || exit 1; done
 
 clean:
 	rm -rf $(VENV) .local
