@@ -10,6 +10,7 @@ from chalice.app import DynamoDBEvent, WebsocketEvent
 
 from chalicelib import connections, realtime, streams
 from chalicelib.routes.auth import auth
+from chalicelib.routes.discovery import discovery
 from chalicelib.routes.http import http_middleware
 from chalicelib.routes.me import me
 from chalicelib.routes.posts import posts_api
@@ -24,6 +25,7 @@ app.register_blueprint(auth)
 app.register_blueprint(me)
 app.register_blueprint(users)
 app.register_blueprint(posts_api)
+app.register_blueprint(discovery)
 
 # Chalice still labels websockets experimental and refuses to deploy them without the flag.
 app.experimental_feature_flags.add("WEBSOCKETS")
@@ -54,6 +56,32 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
+# Stream consumers (chalicelib/streams.py says what each one does).
 @app.on_dynamodb_record(stream_arn=settings().users_stream_arn, batch_size=25)
 def on_user_change(event: DynamoDBEvent) -> dict[str, Any]:
     return streams.process_batch(event.to_dict(), streams.on_user_record)
+
+
+@app.on_dynamodb_record(stream_arn=settings().posts_stream_arn, batch_size=10)
+def on_post_change(event: DynamoDBEvent) -> dict[str, Any]:
+    return streams.process_batch(event.to_dict(), streams.on_post_record)
+
+
+@app.on_dynamodb_record(stream_arn=settings().follows_stream_arn, batch_size=25)
+def on_follow_change(event: DynamoDBEvent) -> dict[str, Any]:
+    return streams.process_batch(event.to_dict(), streams.on_follow_record)
+
+
+@app.on_dynamodb_record(stream_arn=settings().follow_requests_stream_arn, batch_size=25)
+def on_follow_request_change(event: DynamoDBEvent) -> dict[str, Any]:
+    return streams.process_batch(event.to_dict(), streams.on_follow_request_record)
+
+
+@app.on_dynamodb_record(stream_arn=settings().likes_stream_arn, batch_size=50)
+def on_like_change(event: DynamoDBEvent) -> dict[str, Any]:
+    return streams.process_batch(event.to_dict(), streams.on_like_record)
+
+
+@app.on_dynamodb_record(stream_arn=settings().comments_stream_arn, batch_size=50)
+def on_comment_change(event: DynamoDBEvent) -> dict[str, Any]:
+    return streams.process_batch(event.to_dict(), streams.on_comment_record)

@@ -109,7 +109,7 @@ def followers(viewer_id: str, username: str, limit: int, cursor: str | None) -> 
         owner.user_id, scan_index_forward=False, limit=limit, last_evaluated_key=start
     )
     edges = [(edge.follower_id, edge.created_at) for edge in result]
-    return _user_page(viewer_id, edges, result.last_evaluated_key, "followed_at")
+    return user_page(viewer_id, edges, result.last_evaluated_key, "followed_at")
 
 
 def following(viewer_id: str, username: str, limit: int, cursor: str | None) -> Page:
@@ -121,7 +121,7 @@ def following(viewer_id: str, username: str, limit: int, cursor: str | None) -> 
         owner.user_id, scan_index_forward=False, limit=limit, last_evaluated_key=start
     )
     edges = [(edge.followee_id, edge.created_at) for edge in result]
-    return _user_page(viewer_id, edges, result.last_evaluated_key, "followed_at")
+    return user_page(viewer_id, edges, result.last_evaluated_key, "followed_at")
 
 
 def pending_requests(owner_id: str, limit: int, cursor: str | None) -> Page:
@@ -132,7 +132,7 @@ def pending_requests(owner_id: str, limit: int, cursor: str | None) -> Page:
         owner_id, scan_index_forward=False, limit=limit, last_evaluated_key=start
     )
     edges = [(request.requester_id, request.created_at) for request in result]
-    return _user_page(owner_id, edges, result.last_evaluated_key, "requested_at")
+    return user_page(owner_id, edges, result.last_evaluated_key, "requested_at")
 
 
 def remove_follow(follower_id: str, followee_id: str) -> bool:
@@ -219,7 +219,7 @@ def _visible_lists_owner(viewer_id: str, username: str) -> User:
     return owner
 
 
-def _user_page(
+def user_page(
     viewer_id: str, edges: list[tuple[str, int]], last_key: dict | None, time_field: str
 ) -> Page:
     """Users of one page with the viewer's relationship to each: a Query, one BatchGetItem of

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +76,28 @@ def decode_cursor(
     if key[name] != {"S": expected}:
         raise _bad_cursor()
     return key
+
+
+def encode_position(post_id: str | None) -> str | None:
+    """A cursor for lists merged from several sources, positioned by time-sorted post id."""
+    if post_id is None:
+        return None
+    return base64.urlsafe_b64encode(f"p:{post_id}".encode()).decode().rstrip("=")
+
+
+def decode_position(cursor: str | None) -> str | None:
+    if cursor is None or cursor == "":
+        return None
+    try:
+        raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise _bad_cursor() from None
+    if not raw.startswith("p:") or not _POST_ID.fullmatch(raw[2:]):
+        raise _bad_cursor()
+    return raw[2:]
+
+
+_POST_ID = re.compile(r"[0-9a-z]{26}")
 
 
 def _bad_cursor() -> ValidationError:

@@ -12,12 +12,24 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib import profiles, relationships
+from chalicelib import captions, places, profiles, relationships
 from chalicelib.clients import client
-from chalicelib.errors import NotFound, ValidationError
+from chalicelib.errors import Forbidden, NotFound, ValidationError
 from chalicelib.ids import new_id, now_ms
+from chalicelib.pagination import decode_cursor, encode_cursor
 from chalicelib.settings import settings
-from chalicelib.tables import Place, Post, PostImage, Transaction, TransactionCancelled, Upload
+from chalicelib.tables import (
+    Like,
+    Place,
+    Post,
+    PostImage,
+    Save,
+    Transaction,
+    TransactionCancelled,
+    Upload,
+    User,
+    batch_get,
+)
 
 CAPTION_MAX = 2200
 MAX_IMAGES = 10
@@ -37,10 +49,7 @@ def create(
     place: object = None,
 ) -> Post:
     ids = _check_upload_ids(upload_ids)
-    if not isinstance(caption, str) or len(caption) > CAPTION_MAX:
-        raise ValidationError(
-            f"caption must be text of at most {CAPTION_MAX} characters", field="caption"
-        )
+    caption = _check_caption(caption)
     if filter_name not in FILTERS:
         raise ValidationError(f"filter must be one of {', '.join(FILTERS)}", field="filter")
     post = Post(
@@ -51,6 +60,8 @@ def create(
         filter=filter_name,
         place=_check_place(place),
         images=[PostImage(upload_id=upload_id) for upload_id in ids],
+        hashtags=captions.hashtags(caption),
+        mentions=captions.mentions(caption),
     )
     # Taking the uploads and writing the post is one transaction: an upload is used once,
     # only by its owner, and a refused post leaves every upload free.
@@ -75,25 +86,99 @@ def create(
     return post
 
 
+def not_found() -> NotFound:
+    return NotFound("No such post", code="post_not_found")
+
+
 def get_visible(viewer_id: str, post_id: str) -> Post:
     """The post, if the viewer may see it; 404 otherwise, without saying why."""
     try:
         post = Post.get(post_id)
     except Post.DoesNotExist:
-        raise NotFound("No such post", code="post_not_found") from None
+        raise not_found() from None
     if post.author_id != viewer_id:
         author = profiles.by_id(post.author_id)
         relationship = relationships.between(viewer_id, author.user_id)
-        hidden = relationship.blocked or relationship.blocked_by or (
-            author.is_private and not relationship.following
-        )
-        if hidden or post.status != READY:
-            raise NotFound("No such post", code="post_not_found")
+        if post.status != READY or not relationships.can_see_posts(viewer_id, author, relationship):
+            raise not_found()
     return post
 
 
-def view(post: Post) -> dict[str, Any]:
-    author = profiles.by_id(post.author_id)
+def update_caption(author_id: str, post_id: str, caption: object) -> Post:
+    caption = _check_caption(caption)
+    post = get_visible(author_id, post_id)
+    if post.author_id != author_id:
+        raise Forbidden("Only the author can edit a post", code="not_post_author")
+    # Hashtag pages and mentions follow through the posts stream (chalicelib/streams.py).
+    post.update(
+        actions=[
+            Post.caption.set(caption),
+            Post.hashtags.set(captions.hashtags(caption)),
+            Post.mentions.set(captions.mentions(caption)),
+        ],
+        condition=Post.author_id == author_id,
+    )
+    return post
+
+
+def delete(author_id: str, post_id: str) -> None:
+    """Deletes the post; the posts stream then removes its traces (feeds, hashtag and place
+    pages, counters, renditions, likes, comments, activity) in the background."""
+    post = get_visible(author_id, post_id)
+    if post.author_id != author_id:
+        raise Forbidden("Only the author can delete a post", code="not_post_author")
+    post.delete(condition=Post.author_id == author_id)
+
+
+def view(post: Post, viewer_id: str) -> dict[str, Any]:
+    """One post as its viewer sees it: its author, and whether the viewer liked or saved it."""
+    found = batch_get(_card_keys(viewer_id, [(post.post_id, post.author_id)]))
+    return _card(post, found[(User, post.author_id, None)], found, viewer_id)
+
+
+def cards(viewer_id: str, refs: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Posts (``(post_id, author_id)``, in order) as cards, leaving out what the viewer may
+    not see or what is not ready: posts, authors, like/save flags and the relationships
+    that decide visibility all come from one BatchGetItem (its chunks sent side by side)."""
+    if not refs:
+        return []
+    found = batch_get(_card_keys(viewer_id, refs))
+    shown = []
+    for post_id, author_id in refs:
+        post, author = found.get((Post, post_id, None)), found.get((User, author_id, None))
+        if post is None or author is None or post.status != READY:
+            continue
+        relationship = relationships.from_found(viewer_id, author_id, found)
+        if relationships.can_see_posts(viewer_id, author, relationship):
+            shown.append(_card(post, author, found, viewer_id))
+    return shown
+
+
+def by_author(viewer_id: str, username: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    """A profile's grid: the author's ready posts, newest first, for whoever may see them."""
+    author = profiles.by_username(username)
+    relationships.require_can_see_content(
+        viewer_id, author, relationships.between(viewer_id, author.user_id)
+    )
+    start = decode_cursor(cursor, {"author_id", "post_id"}, ("author_id", author.user_id))
+    result = Post.by_author.query(author.user_id, scan_index_forward=False, limit=limit,
+                                  last_evaluated_key=start)  # fmt: skip
+    refs = [(item.post_id, author.user_id) for item in result]
+    next_cursor = encode_cursor(result.last_evaluated_key)
+    return {"items": cards(viewer_id, refs), "next_cursor": next_cursor}
+
+
+def _card_keys(viewer_id: str, refs: list[tuple[str, str]]) -> list[tuple]:
+    keys: list[tuple] = []
+    for post_id, author_id in refs:
+        keys += [(Post, post_id, None), (User, author_id, None),
+                 (Like, post_id, viewer_id), (Save, viewer_id, post_id)]  # fmt: skip
+        if author_id != viewer_id:
+            keys += relationships.keys(viewer_id, author_id).values()
+    return keys
+
+
+def _card(post: Post, author: User, found: dict, viewer_id: str) -> dict[str, Any]:
     return {
         "post_id": post.post_id,
         "author": profiles.summary(author),
@@ -101,12 +186,23 @@ def view(post: Post) -> dict[str, Any]:
         "status": post.status,
         "failure_reason": post.failure_reason,
         "caption": post.caption,
+        "hashtags": list(post.hashtags),
+        "mentions": list(post.mentions),
         "filter": post.filter,
-        "place": post.place.as_dict() if post.place else None,
+        "place": _place_view(post.place),
         "images": [_image_view(image) for image in post.images],
         "likes_count": int(post.likes_count),
         "comments_count": int(post.comments_count),
+        "liked": (Like, post.post_id, viewer_id) in found,
+        "saved": (Save, viewer_id, post.post_id) in found,
     }
+
+
+def _place_view(place: Place | None) -> dict[str, Any] | None:
+    if place is None:
+        return None
+    return {"place_id": place.place_id, "name": place.name, "lat": float(place.lat),
+            "lng": float(place.lng)}  # fmt: skip
 
 
 def record_image(post_id: str, index: int, image: PostImage) -> str | None:
@@ -189,20 +285,17 @@ def _check_upload_ids(raw: object) -> list[str]:
     return list(raw)
 
 
+def _check_caption(caption: object) -> str:
+    if not isinstance(caption, str) or len(caption) > CAPTION_MAX:
+        raise ValidationError(
+            f"caption must be text of at most {CAPTION_MAX} characters", field="caption"
+        )
+    return caption
+
+
 def _check_place(raw: object) -> Place | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, dict) or set(raw) - {"name", "lat", "lng"}:
-        raise ValidationError("place must be {name, lat, lng}", field="place")
-    name, lat, lng = raw.get("name"), raw.get("lat"), raw.get("lng")
-    numbers_ok = all(
-        isinstance(value, int | float) and not isinstance(value, bool) for value in (lat, lng)
-    )
-    if not isinstance(name, str) or not 0 < len(name.strip()) <= 100 or not numbers_ok:
-        raise ValidationError("place needs a name and numeric lat and lng", field="place")
-    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
-        raise ValidationError("place lat/lng are out of range", field="place")
-    return Place(name=name.strip(), lat=lat, lng=lng)
+    place = places.check(raw)
+    return None if place is None else Place(**place)
 
 
 def _process_arrived_uploads(upload_ids: list[str]) -> None:

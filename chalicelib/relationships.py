@@ -49,6 +49,28 @@ def towards_many(viewer_id: str, other_ids: list[str]) -> dict[str, Relationship
     return result
 
 
+def can_see_posts(viewer_id: str, owner: User, relationship: Relationship) -> bool:
+    """The one rule for posts, and everything hanging off them (likes, comments): the owner
+    sees them; blocked accounts see nothing of each other; a private account's posts are for
+    its approved followers."""
+    if owner.user_id == viewer_id:
+        return True
+    if relationship.blocked or relationship.blocked_by:
+        return False
+    return not owner.is_private or relationship.following
+
+
+def keys(viewer_id: str, other_id: str) -> dict[str, tuple]:
+    """The items whose existence makes up a relationship, to fetch with other keys at once."""
+    return _keys(viewer_id, other_id)
+
+
+def from_found(viewer_id: str, other_id: str, found: set | dict) -> Relationship:
+    if viewer_id == other_id:
+        return SELF
+    return Relationship(**{flag: key in found for flag, key in _keys(viewer_id, other_id).items()})
+
+
 def require_visible(relationship: Relationship) -> None:
     """Blocked accounts do not exist for each other's lists and posts."""
     if relationship.blocked_by or relationship.blocked:

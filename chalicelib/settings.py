@@ -44,6 +44,15 @@ class Settings:
     users_stream_arn: str
     follows_stream_arn: str
     posts_stream_arn: str
+    follow_requests_stream_arn: str
+    likes_stream_arn: str
+    comments_stream_arn: str
+
+    # Home feed: authors with more followers than this are not fanned out on write; their
+    # recent posts are merged in when a feed is read. Following someone copies in this many
+    # of their recent posts.
+    feed_fanout_max_followers: int
+    feed_backfill_posts: int
 
     # Media: where uploads land, where renditions go, the queue that feeds the media function.
     uploads_bucket: str
@@ -79,6 +88,11 @@ class Settings:
             users_stream_arn=env.get("USERS_STREAM_ARN", ""),
             follows_stream_arn=env.get("FOLLOWS_STREAM_ARN", ""),
             posts_stream_arn=env.get("POSTS_STREAM_ARN", ""),
+            follow_requests_stream_arn=env.get("FOLLOW_REQUESTS_STREAM_ARN", ""),
+            likes_stream_arn=env.get("LIKES_STREAM_ARN", ""),
+            comments_stream_arn=env.get("COMMENTS_STREAM_ARN", ""),
+            feed_fanout_max_followers=_int(env, "FEED_FANOUT_MAX_FOLLOWERS", 5000),
+            feed_backfill_posts=_int(env, "FEED_BACKFILL_POSTS", 20),
             uploads_bucket=env.get("UPLOADS_BUCKET", ""),
             media_bucket=env.get("MEDIA_BUCKET", ""),
             media_queue_url=env.get("MEDIA_QUEUE_URL", ""),

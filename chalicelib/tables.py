@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pynamodb.attributes import (
@@ -20,7 +21,12 @@ from pynamodb.attributes import (
 )
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection, LocalSecondaryIndex
+from pynamodb.indexes import (
+    AllProjection,
+    GlobalSecondaryIndex,
+    KeysOnlyProjection,
+    LocalSecondaryIndex,
+)
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -28,13 +34,13 @@ from chalicelib.errors import Conflict
 from chalicelib.settings import settings
 
 
-def _meta(table: str, index: str | None = None) -> type:
+def _meta(table: str, index: str | None = None, projection: Any = None) -> type:
     s = settings()
     attrs: dict[str, object] = {"region": s.region, "host": s.endpoint_url}
     if index is None:
         attrs["table_name"] = s.table(table)
     else:
-        attrs.update(index_name=index, projection=KeysOnlyProjection())
+        attrs.update(index_name=index, projection=projection or KeysOnlyProjection())
     return type("Meta", (), attrs)
 
 
@@ -59,6 +65,8 @@ class User(Model):
     followers_count = NumberAttribute(default=0)
     following_count = NumberAttribute(default=0)
     posts_count = NumberAttribute(default=0)
+    # Set once the account outgrew fan-out on write: its posts are merged into feeds on read.
+    feed_pull = BooleanAttribute(null=True)
 
 
 class UniqueKey(Model):
@@ -146,37 +154,59 @@ class Block(Model):
     created_at = NumberAttribute()
 
 
-def existing_keys(keys: list[tuple[type[Model], str, str]]) -> set[tuple[type[Model], str, str]]:
-    """Which of these (model, hash key, range key) items exist, in one BatchGetItem per 100
-    keys across any tables: how relationship flags for a whole page cost one round trip."""
+Key = tuple[type[Model], str, str | None]  # (model, hash key, range key or None)
+
+
+def batch_get(keys: list[Key]) -> dict[Key, Model]:
+    """The items behind these keys, across any tables, in one BatchGetItem per 100 keys, the
+    chunks sent side by side: a page's posts, authors and flags cost one round trip."""
     keys = list(dict.fromkeys(keys))  # BatchGetItem refuses a request with duplicate keys
-    found: set[tuple[type[Model], str, str]] = set()
-    by_table = {model.Meta.table_name: model for model, _, _ in keys}
-    for start in range(0, len(keys), 100):
-        chunk = keys[start : start + 100]
-        request: dict[str, dict] = {}
-        for model, hash_key, range_key in chunk:
-            hash_name, range_name = _key_names(model)
-            table = request.setdefault(model.Meta.table_name, {"Keys": []})
-            table["Keys"].append({hash_name: {"S": hash_key}, range_name: {"S": range_key}})
-        for attempt in range(10):
-            time.sleep(0.05 * attempt)  # back off only when DynamoDB returned unprocessed keys
-            response = connection().client.batch_get_item(RequestItems=request)
-            for table_name, items in response.get("Responses", {}).items():
-                model = by_table[table_name]
-                hash_name, range_name = _key_names(model)
-                for item in items:
-                    found.add((model, item[hash_name]["S"], item[range_name]["S"]))
-            request = response.get("UnprocessedKeys") or {}
-            if not request:
-                break
-        else:
-            raise RuntimeError("DynamoDB kept returning unprocessed keys")
+    chunks = [keys[start : start + 100] for start in range(0, len(keys), 100)]
+    found: dict[Key, Model] = {}
+    for part in pool().map(_batch_get_chunk, chunks):
+        found.update(part)
     return found
 
 
-def _key_names(model: type[Model]) -> tuple[str, str]:
-    return model._hash_key_attribute().attr_name, model._range_key_attribute().attr_name
+def existing_keys(keys: list[Key]) -> set[Key]:
+    """Which of these items exist: how relationship flags for a whole page cost one trip."""
+    return set(batch_get(keys))
+
+
+@functools.cache
+def pool() -> ThreadPoolExecutor:
+    """Threads for DynamoDB calls sent side by side (botocore clients are thread-safe)."""
+    return ThreadPoolExecutor(max_workers=8, thread_name_prefix="dynamodb")
+
+
+def _batch_get_chunk(chunk: list[Key]) -> dict[Key, Model]:
+    by_table = {model.Meta.table_name: model for model, _, _ in chunk}
+    request: dict[str, dict] = {}
+    for model, hash_key, range_key in chunk:
+        hash_name, range_name = _key_names(model)
+        key = {hash_name: {"S": hash_key}}
+        if range_name is not None:
+            key[range_name] = {"S": range_key}
+        request.setdefault(model.Meta.table_name, {"Keys": []})["Keys"].append(key)
+    found: dict[Key, Model] = {}
+    for attempt in range(10):
+        time.sleep(0.05 * attempt)  # back off only when DynamoDB returned unprocessed keys
+        response = connection().client.batch_get_item(RequestItems=request)
+        for table_name, items in response.get("Responses", {}).items():
+            model = by_table[table_name]
+            hash_name, range_name = _key_names(model)
+            for item in items:
+                range_key = item[range_name]["S"] if range_name else None
+                found[(model, item[hash_name]["S"], range_key)] = model.from_raw_data(item)
+        request = response.get("UnprocessedKeys") or {}
+        if not request:
+            return found
+    raise RuntimeError("DynamoDB kept returning unprocessed keys")
+
+
+def _key_names(model: type[Model]) -> tuple[str, str | None]:
+    range_attribute = model._range_key_attribute()
+    return model._hash_key_attribute().attr_name, range_attribute and range_attribute.attr_name
 
 
 class TransactionCancelled(Exception):
@@ -279,6 +309,7 @@ class PostImage(MapAttribute):
 
 
 class Place(MapAttribute):
+    place_id = UnicodeAttribute(null=True)
     name = UnicodeAttribute()
     lat = NumberAttribute()
     lng = NumberAttribute()
@@ -305,6 +336,9 @@ class Post(Model):
     images = ListAttribute(of=PostImage, default=list)
     likes_count = NumberAttribute(default=0)
     comments_count = NumberAttribute(default=0)
+    # Parsed from the caption when it is written (chalicelib/captions.py).
+    hashtags = ListAttribute(of=UnicodeAttribute, default=list)
+    mentions = ListAttribute(of=UnicodeAttribute, default=list)
 
     by_author = PostsByAuthor()
 
@@ -326,6 +360,142 @@ class Upload(Model):
     image_index = NumberAttribute(null=True)
     # Set by the media function when the object landed before any post took it.
     arrived_etag = UnicodeAttribute(null=True)
+
+
+# --- interactions and the home feed ------------------------------------------------------
+
+# The sort key of a hashtag's or place's own item (its count, its name), below every post id,
+# so "newest posts first" queries never meet it (they ask for post_id >= FIRST_POST_ID).
+SUMMARY_KEY = "!"
+FIRST_POST_ID = "0"
+
+
+class LikesByTime(LocalSecondaryIndex):
+    Meta = _meta("likes", index="likes_by_time")
+
+    post_id = UnicodeAttribute(hash_key=True)
+    created_at = NumberAttribute(range_key=True)
+
+
+class LikesByUser(GlobalSecondaryIndex):
+    Meta = _meta("likes", index="likes_by_user")
+
+    user_id = UnicodeAttribute(hash_key=True)
+    post_id = UnicodeAttribute(range_key=True)
+
+
+class Like(Model):
+    Meta = _meta("likes")
+
+    post_id = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute(range_key=True)
+    author_id = UnicodeAttribute()  # the post's author: whom the activity item is for
+    created_at = NumberAttribute()
+
+    by_time = LikesByTime()
+    by_user = LikesByUser()
+
+
+class Comment(Model):
+    Meta = _meta("comments")
+
+    post_id = UnicodeAttribute(hash_key=True)
+    comment_id = UnicodeAttribute(range_key=True)  # time-sorted: oldest or newest first
+    author_id = UnicodeAttribute()
+    post_author_id = UnicodeAttribute()
+    text = UnicodeAttribute()
+    created_at = NumberAttribute()
+
+
+class SavesByTime(LocalSecondaryIndex):
+    # Projects everything (the author too): a page of saves needs no second read.
+    Meta = _meta("saves", index="saves_by_time", projection=AllProjection())
+
+    user_id = UnicodeAttribute(hash_key=True)
+    saved_at = NumberAttribute(range_key=True)
+    post_id = UnicodeAttribute()
+    author_id = UnicodeAttribute()
+
+
+class Save(Model):
+    Meta = _meta("saves")
+
+    user_id = UnicodeAttribute(hash_key=True)
+    post_id = UnicodeAttribute(range_key=True)
+    author_id = UnicodeAttribute()
+    saved_at = NumberAttribute()
+
+    by_time = SavesByTime()
+
+
+class HashtagEntry(Model):
+    """A post under a hashtag, or (post_id == SUMMARY_KEY) the hashtag's post count."""
+
+    Meta = _meta("hashtags")
+
+    tag = UnicodeAttribute(hash_key=True)
+    post_id = UnicodeAttribute(range_key=True)
+    author_id = UnicodeAttribute(null=True)
+    post_count = NumberAttribute(null=True)
+
+
+class PlaceEntry(Model):
+    """A post at a place, or (post_id == SUMMARY_KEY) the place itself with its post count."""
+
+    Meta = _meta("places")
+
+    place_id = UnicodeAttribute(hash_key=True)
+    post_id = UnicodeAttribute(range_key=True)
+    author_id = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    lat = NumberAttribute(null=True)
+    lng = NumberAttribute(null=True)
+    post_count = NumberAttribute(null=True)
+
+
+class FeedByAuthor(LocalSecondaryIndex):
+    Meta = _meta("feeds", index="feed_by_author")
+
+    user_id = UnicodeAttribute(hash_key=True)
+    author_post = UnicodeAttribute(range_key=True)
+
+
+class FeedEntry(Model):
+    Meta = _meta("feeds")
+
+    user_id = UnicodeAttribute(hash_key=True)
+    post_id = UnicodeAttribute(range_key=True)
+    author_id = UnicodeAttribute()
+    author_post = UnicodeAttribute()  # f"{author_id}#{post_id}"
+
+    by_author = FeedByAuthor()
+
+
+class ActivityByTime(LocalSecondaryIndex):
+    Meta = _meta("activity", index="activity_by_time", projection=AllProjection())
+
+    user_id = UnicodeAttribute(hash_key=True)
+    updated_at = NumberAttribute(range_key=True)
+
+
+class Activity(Model):
+    """Something that happened to a user. Likes of one post share one item
+    (``like#<post_id>``) whose count grows; everything else has an item of its own."""
+
+    Meta = _meta("activity")
+
+    user_id = UnicodeAttribute(hash_key=True)
+    activity_key = UnicodeAttribute(range_key=True)
+    kind = UnicodeAttribute()  # like | comment | follow | follow_request | mention
+    actor_id = UnicodeAttribute()  # the latest actor
+    count = NumberAttribute(default=1)
+    post_id = UnicodeAttribute(null=True)
+    comment_id = UnicodeAttribute(null=True)
+    text = UnicodeAttribute(null=True)
+    updated_at = NumberAttribute()
+    expires_at = TTLAttribute(null=True)
+
+    by_time = ActivityByTime()
 
 
 class ConnectionsByConnection(GlobalSecondaryIndex):

@@ -58,6 +58,9 @@ def launch(state_dir: Path, *extra: str, timeout: float = 90) -> RunningCloud:
                "--no-autoreload", "--retry-delay", "1", *extra]  # fmt: skip
     # AWS_ENDPOINT_URL etc. of the unit tests must not leak into the cloud's own processes.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "GLIMPSE_"))}
+    # A "large account" (not fanned out, merged into feeds when read) from 4 followers, so
+    # the tests reach that path with a handful of users.
+    env.setdefault("FEED_FANOUT_MAX_FOLLOWERS", "3")
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=REPOSITORY, env=env, stdout=log,
                                    stderr=subprocess.STDOUT)  # fmt: skip

@@ -1,4 +1,4 @@
-"""The caller's own account: /me, /me/follow-requests."""
+"""The caller's own account: /me, /me/follow-requests, /me/saved."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from chalice import Response
 
-from chalicelib import follows, profiles
+from chalicelib import follows, profiles, saves
 from chalicelib.routes.http import ApiBlueprint, caller, json_body, page_args
 
 me = ApiBlueprint(__name__)
@@ -39,3 +39,9 @@ def approve_follow_request(username: str) -> dict[str, Any]:
 def deny_follow_request(username: str) -> Response:
     follows.deny(caller(me.current_request).user_id, username)
     return Response("", status_code=204)
+
+
+@me.route("/me/saved", methods=["GET"])
+def saved_posts() -> dict[str, Any]:
+    request = me.current_request
+    return saves.saved(caller(request).user_id, *page_args(request)).to_dict()

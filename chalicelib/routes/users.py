@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import blocks, follows, profiles
+from chalicelib import blocks, follows, posts, profiles
 from chalicelib.routes.http import ApiBlueprint, caller, page_args
 
 users = ApiBlueprint(__name__)
@@ -48,3 +48,9 @@ def unblock(username: str) -> dict[str, Any]:
     blocks.unblock(caller(users.current_request).user_id, username)
     return {"status": "none"}
 
+
+
+@users.route("/users/{username}/posts", methods=["GET"])
+def user_posts(username: str) -> dict[str, Any]:
+    request = users.current_request
+    return posts.by_author(caller(request).user_id, username, *page_args(request))

@@ -84,7 +84,7 @@ def test_a_post_turns_ready_when_its_last_image_is_recorded(make_user) -> None:
     assert posts.record_image(post.post_id, 1, _image(ids[1])) is None
     assert posts.record_image(post.post_id, 0, _image(ids[0])) == "ready"
     assert posts.record_image(post.post_id, 0, _image(ids[0])) is None  # told once only
-    seen = posts.view(posts.get_visible(fan.user_id, post.post_id))
+    seen = posts.view(posts.get_visible(fan.user_id, post.post_id), fan.user_id)
     assert seen["status"] == "ready"
     assert seen["images"][0]["renditions"]["1080"]["url"].startswith("http")
 
@@ -96,7 +96,7 @@ def test_one_bad_image_fails_the_post_with_a_reason(make_user) -> None:
     assert posts.record_failure(post.post_id, 1, "corrupt") is True
     assert posts.record_failure(post.post_id, 1, "corrupt") is False
     assert posts.record_image(post.post_id, 0, _image(ids[0])) is None
-    stored = posts.view(posts.get_visible(owner.user_id, post.post_id))
+    stored = posts.view(posts.get_visible(owner.user_id, post.post_id), owner.user_id)
     assert (stored["status"], stored["failure_reason"]) == ("failed", "corrupt")
 
 
