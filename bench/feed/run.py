@@ -1,0 +1,197 @@
+"""The home feed's cost: DynamoDB round trips and time per page, and fan-out throughput.
+
+    .venv/bin/python bench/feed/run.py [--posts 300] [--followers 10000] [--runs 5]
+
+Runs against the local emulator (moto's server in a child process, the stack deployed from
+infra/template.yaml), so every DynamoDB call is a real HTTP round trip. Side by side:
+
+- ``feed.read`` (Query + merged large accounts + one parallel BatchGetItem), and
+- a naive page: the same Query, then one GetItem per post, per author, per like flag and per
+  save flag.
+
+"calls" counts DynamoDB requests; "waves" counts the sequential round trips a page waits for
+(calls sent side by side share a wave). Then fan-out on write for an author with
+``--followers`` followers: feed items written per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPOSITORY))
+
+
+class CallLog:
+    """Every botocore call's operation and (start, end), to count calls and waves."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, float, float]] = []
+        self._lock = threading.Lock()
+
+    def install(self) -> None:
+        from botocore.client import BaseClient
+
+        original = BaseClient._make_api_call
+        log = self
+
+        def counted(client, operation, params):  # noqa: ANN001, ANN202
+            start = time.perf_counter()
+            try:
+                return original(client, operation, params)
+            finally:
+                with log._lock:
+                    log.calls.append((operation, start, time.perf_counter()))
+
+        BaseClient._make_api_call = counted
+
+    def measure(self, action):  # noqa: ANN001, ANN201
+        self.calls.clear()
+        start = time.perf_counter()
+        result = action()
+        elapsed = time.perf_counter() - start
+        return result, elapsed, list(self.calls)
+
+
+def waves(calls: list[tuple[str, float, float]]) -> int:
+    """Sequential round trips: a call starting after every earlier one ended opens a wave."""
+    count, horizon = 0, float("-inf")
+    for _, start, end in sorted(calls, key=lambda call: call[1]):
+        if start >= horizon:
+            count += 1
+            horizon = end
+        else:
+            horizon = max(horizon, end)
+    return count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--posts", type=int, default=300)
+    parser.add_argument("--followers", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+
+    from local_cloud.emulator import MotoServer, free_port
+
+    state = Path(tempfile.mkdtemp(prefix="bench-feed-"))
+    emulator = MotoServer(free_port(), state / "emulator.log")
+    emulator.start()
+    try:
+        os.environ.update(
+            AWS_ENDPOINT_URL=emulator.endpoint_url, AWS_ACCESS_KEY_ID="bench",
+            AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1",
+            GLIMPSE_STAGE="bench", JWT_SECRET="bench-" + "x" * 40,
+            POWERTOOLS_TRACE_DISABLED="true", POWERTOOLS_METRICS_DISABLED="true",
+            FEED_FANOUT_MAX_FOLLOWERS=str(args.followers * 2),
+        )  # fmt: skip
+        import boto3
+
+        from local_cloud import provision
+
+        provision.deploy(boto3.Session(region_name="us-east-1"), "bench")
+        run(args)
+    finally:
+        emulator.stop()
+
+
+def run(args: argparse.Namespace) -> None:
+    from chalicelib import feed
+    from chalicelib.ids import new_id, now_ms
+    from chalicelib.tables import FeedEntry, Follow, Like, Post, Save, User
+
+    def user(name: str) -> User:
+        account = User(new_id(), username=name, email=f"{name}@example.com",
+                       password_hash="-", created_at=now_ms())  # fmt: skip
+        account.save()
+        return account
+
+    print(f"seeding: 1 reader following 20 authors, {args.posts} ready posts ...", flush=True)
+    reader = user("reader")
+    authors = [user(f"author{n}") for n in range(20)]
+    with Follow.batch_write() as batch:
+        for author in authors:
+            batch.save(Follow(reader.user_id, author.user_id, created_at=now_ms()))
+    entries = []
+    with Post.batch_write() as batch:
+        for n in range(args.posts):
+            author = authors[n % len(authors)]
+            post = Post(new_id(), author_id=author.user_id, created_at=now_ms(), status="ready")
+            batch.save(post)
+            entries.append(feed.entry(reader.user_id, post.post_id, author.user_id))
+    with FeedEntry.batch_write() as batch:
+        for entry in entries:
+            batch.save(entry)
+    with Like.batch_write() as likes, Save.batch_write() as saves:
+        for entry in entries[::3]:
+            likes.save(Like(entry.post_id, reader.user_id, author_id=entry.author_id,
+                            created_at=now_ms()))  # fmt: skip
+            saves.save(Save(reader.user_id, entry.post_id, author_id=entry.author_id,
+                            saved_at=now_ms()))  # fmt: skip
+
+    def naive_page(limit: int) -> list[dict]:
+        result = FeedEntry.query(reader.user_id, FeedEntry.post_id < "~",
+                                 scan_index_forward=False, limit=limit)  # fmt: skip
+        cards = []
+        for entry in result:
+            post = Post.get(entry.post_id)
+            author = User.get(entry.author_id)
+            liked = Like.count(entry.post_id, Like.user_id == reader.user_id) > 0
+            saved = Save.count(reader.user_id, Save.post_id == entry.post_id) > 0
+            cards.append({"post": post.post_id, "author": author.username,
+                          "liked": liked, "saved": saved})  # fmt: skip
+        return cards
+
+    log = CallLog()
+    log.install()
+    print(f"\n/feed page, median of {args.runs} runs (emulator over HTTP)")
+    header = ("page", "version", "items", "calls", "waves", "ms", "ratio")
+    print("{:>5} {:<8} {:>5} {:>6} {:>6} {:>8} {:>6}".format(*header))
+    for limit in (20, 50, 100):
+        rows = {}
+        for name, action in (("feed", lambda limit=limit: feed.read(reader.user_id, limit, None)
+                              .items), ("naive", lambda limit=limit: naive_page(limit))):
+            samples = [log.measure(action) for _ in range(args.runs)]
+            items, _, calls = samples[-1]
+            rows[name] = (len(items), len(calls), waves(calls),
+                          statistics.median(s[1] for s in samples) * 1000)
+        for name, (items, calls, wave_count, ms) in rows.items():
+            ratio = ms / rows["feed"][3]
+            print(f"{limit:>5} {name:<8} {items:>5} {calls:>6} {wave_count:>6} {ms:>8.1f} "
+                  f"{ratio:>5.1f}x")  # fmt: skip
+
+    # One of the 20 authors outgrows fan-out: its posts are merged in when the feed is read.
+    feed._become_large(User.get(authors[0].user_id))
+    print("\nwith one followed large account merged at read time")
+    for limit in (20, 50, 100):
+        samples = [log.measure(lambda limit=limit: feed.read(reader.user_id, limit, None).items)
+                   for _ in range(args.runs)]  # fmt: skip
+        items, _, calls = samples[-1]
+        ms = statistics.median(s[1] for s in samples) * 1000
+        print(f"{limit:>5} {'merged':<8} {len(items):>5} {len(calls):>6} {waves(calls):>6} "
+              f"{ms:>8.1f}")  # fmt: skip
+
+    print(f"\nfan-out on write: an author with {args.followers} followers", flush=True)
+    star = user("star")
+    with Follow.batch_write() as batch:
+        for n in range(args.followers):
+            batch.save(Follow(f"f{n:06d}", star.user_id, created_at=now_ms()))
+    star.update(actions=[User.followers_count.set(args.followers)])
+    post = Post(new_id(), author_id=star.user_id, created_at=now_ms(), status="ready")
+    post.save()
+    _, elapsed, calls = log.measure(lambda: feed.fan_out(post.post_id, star.user_id))
+    writes = sum(1 for op, *_ in calls if op == "BatchWriteItem")
+    print(f"{args.followers + 1} feed items in {elapsed:.2f} s = "
+          f"{(args.followers + 1) / elapsed:,.0f} items/s ({writes} BatchWriteItem calls, "
+          f"{len(calls) - writes} others)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
