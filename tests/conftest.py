@@ -21,6 +21,26 @@ import pytest
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 
+# The settings of every test that runs the code in this process (tests/unit, tests/media),
+# set before any test module imports chalicelib: settings are read once per process and the
+# table models name their tables at import. The local cloud launched below gets none of this
+# (launch() leaves all of it out).
+IN_PROCESS_ENV = dict(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_DEFAULT_REGION="us-east-1",
+    GLIMPSE_STAGE="unit",
+    JWT_SECRET="unit-test-secret-" + "x" * 32,
+    POWERTOOLS_TRACE_DISABLED="true",
+    POWERTOOLS_METRICS_DISABLED="true",
+    UPLOADS_BUCKET="glimpse-unit-uploads-123456789012",
+    MEDIA_BUCKET="glimpse-unit-media-123456789012",
+    MEDIA_QUEUE_URL="https://sqs.us-east-1.amazonaws.com/123456789012/glimpse-unit-media",
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.update(IN_PROCESS_ENV)
+
+
 
 @dataclass
 class RunningCloud:
@@ -56,8 +76,9 @@ def launch(state_dir: Path, *extra: str, timeout: float = 90) -> RunningCloud:
     command = [sys.executable, "-m", "local_cloud", "run", "--state-dir", str(state_dir),
                "--api-port", "0", "--ws-port", "0", "--emulator-port", "0",
                "--no-autoreload", "--retry-delay", "1", *extra]  # fmt: skip
-    # AWS_ENDPOINT_URL etc. of the unit tests must not leak into the cloud's own processes.
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "GLIMPSE_"))}
+    # The in-process tests' settings must not leak into the cloud's own processes.
+    env = {k: v for k, v in os.environ.items()
+           if k not in IN_PROCESS_ENV and not k.startswith(("AWS_", "GLIMPSE_"))}  # fmt: skip
     # A "large account" (not fanned out, merged into feeds when read) from 4 followers, so
     # the tests reach that path with a handful of users.
     env.setdefault("FEED_FANOUT_MAX_FOLLOWERS", "3")

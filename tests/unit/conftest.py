@@ -3,27 +3,11 @@ tables created by deploying infra/template.yaml, so they see the real keys and i
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-# Before chalicelib is imported anywhere: settings are read once per process.
-os.environ.pop("AWS_ENDPOINT_URL", None)
-os.environ.update(
-    AWS_ACCESS_KEY_ID="testing",
-    AWS_SECRET_ACCESS_KEY="testing",
-    AWS_DEFAULT_REGION="us-east-1",
-    GLIMPSE_STAGE="unit",
-    JWT_SECRET="unit-test-secret-" + "x" * 32,
-    POWERTOOLS_TRACE_DISABLED="true",
-    POWERTOOLS_METRICS_DISABLED="true",
-    UPLOADS_BUCKET="glimpse-unit-uploads-123456789012",
-    MEDIA_BUCKET="glimpse-unit-media-123456789012",
-    MEDIA_QUEUE_URL="https://sqs.us-east-1.amazonaws.com/123456789012/glimpse-unit-media",
-)
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "infra" / "template.yaml"
 
