@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 from chalice import Chalice, Response
 from chalice.app import DynamoDBEvent, WebsocketEvent
 
-from chalicelib import connections, realtime, streams
+from chalicelib import clients, connections, realtime, streams
 from chalicelib.routes.auth import auth
 from chalicelib.routes.discovery import discovery
 from chalicelib.routes.http import http_middleware
@@ -29,7 +28,7 @@ app.register_blueprint(discovery)
 
 # Chalice still labels websockets experimental and refuses to deploy them without the flag.
 app.experimental_feature_flags.add("WEBSOCKETS")
-configure_websocket_api(app.websocket_api, settings().websocket_endpoint_url, boto3.Session())
+configure_websocket_api(app.websocket_api, settings().websocket_endpoint_url, clients.Session())
 
 
 # Websocket handlers live on the app itself: Chalice does not wrap a blueprint's websocket
