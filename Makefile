@@ -12,8 +12,11 @@ EMULATOR_PORT ?= 4566
 API_PORT ?= 8000
 WS_PORT ?= 8001
 SEED ?=
+# make deploy STAGE=dev [TARGET=localstack]
+STAGE ?= dev
+TARGET ?= aws
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench deploy clean
 
 install: $(INSTALLED)
 
@@ -35,6 +38,9 @@ lint: install
 
 bench: install
 	for bench in bench/*/run.py; do $(BIN)/python $$bench || exit 1; done
+
+deploy: install
+	$(BIN)/python -m infra.deploy --stage $(STAGE) --target $(TARGET)
 
 clean:
 	rm -rf $(VENV) .local

@@ -1,10 +1,11 @@
 """Deploys infra/template.yaml into the emulator, exactly as CloudFormation would in AWS.
 
-The stack is created through the emulator's own CloudFormation, so the resources come from the
-one template and nowhere else. moto's CloudFormation ignores a few properties (seen with moto
-5.2: S3 NotificationConfiguration and LifecycleConfiguration, DynamoDB TimeToLiveSpecification,
-AWS::SQS::QueuePolicy); ``apply_skipped`` then sets those through the services' own APIs, read
-from the same template. Re-applying them is harmless where an emulator did honour them.
+The stack is created through the emulator's own CloudFormation, so the resources come from
+the one template and nowhere else. moto's CloudFormation ignores a few properties and types
+(seen with moto 5.2: S3 NotificationConfiguration and LifecycleConfiguration, DynamoDB
+TimeToLiveSpecification, AWS::SQS::QueuePolicy, AWS::CloudWatch::Alarm); ``apply_skipped``
+then sets those through the services' own APIs, read from the same template. Re-applying them
+is harmless where an emulator did honour them.
 """
 
 from __future__ import annotations
@@ -114,6 +115,8 @@ class Stack:
     def _get_att(self, logical_id: str, attribute: str) -> str:
         resource_type = self.template["Resources"][logical_id]["Type"]
         physical_id = self.physical_ids[logical_id]
+        if resource_type == "AWS::SQS::Queue" and attribute == "QueueName":
+            return physical_id.rsplit("/", 1)[-1]
         if resource_type == "AWS::SQS::Queue" and attribute == "Arn":
             attributes = self.client("sqs").get_queue_attributes(
                 QueueUrl=physical_id, AttributeNames=["QueueArn"]
@@ -194,6 +197,9 @@ def apply_skipped(stack: Stack) -> None:
                         "AttributeName": ttl["AttributeName"],
                     },
                 )
+    cloudwatch = stack.client("cloudwatch")
+    for resource in stack.resources("AWS::CloudWatch::Alarm").values():
+        cloudwatch.put_metric_alarm(**stack.resolve(resource["Properties"]))
     for resource in stack.resources("AWS::SQS::QueuePolicy").values():
         properties = stack.resolve(resource["Properties"])
         for queue_url in properties["Queues"]:

@@ -1,0 +1,198 @@
+"""The production stack: what `chalice package` generates, merged with infra/template.yaml.
+
+Chalice writes the API's functions, the REST and websocket APIs and one role per function;
+the template holds everything stateful and the functions Chalice does not know (media,
+recommender). Merging them makes one stack whose functions reference its tables and queues
+directly, so nothing is copied between stacks by hand:
+
+- every Chalice function gets its runtime settings as references (bucket names, queue URL,
+  the websocket API's @connections endpoint) and a log group with a retention;
+- each ``on_dynamodb_record`` source, packaged with a placeholder ARN (the stream does not
+  exist before the stack), points at its table's ``StreamArn``;
+- every Chalice role gets the API's least-privilege policy (``api_policy``) instead of the
+  wildcard one Chalice would generate.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+TEMPLATE = REPOSITORY / "infra" / "template.yaml"
+LOG_RETENTION_DAYS = 30
+_PLACEHOLDER = "arn:aws:dynamodb:us-east-1:000000000000:table/placeholder/stream/"
+
+# Tables the API's code may not touch: the media function's idempotency records.
+_NOT_FOR_THE_API = {"IdempotencyTable"}
+
+
+def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text())
+
+
+def stream_outputs(template: dict[str, Any]) -> dict[str, str]:
+    """``USERS_STREAM_ARN`` → ``UsersTable``: the settings that name a stream, and its table."""
+    from local_cloud.provision import env_name
+
+    found = {}
+    for key, output in template["Outputs"].items():
+        value = output["Value"]
+        if isinstance(value, dict) and value.get("Fn::GetAtt", [None, None])[1] == "StreamArn":
+            found[env_name(key)] = value["Fn::GetAtt"][0]
+    return found
+
+
+def chalice_package(stage: str, out: Path) -> dict[str, Any]:
+    """Runs `chalice package` and returns its (SAM) template; deployment.zip lands in ``out``."""
+    template = load_template()
+    env = {**os.environ, "GLIMPSE_STAGE": stage, "AWS_DEFAULT_REGION":
+           os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}  # fmt: skip
+    for setting in stream_outputs(template):
+        env[setting] = _PLACEHOLDER + setting
+    chalice = Path(sys.executable).with_name("chalice")
+    subprocess.run([str(chalice), "package", "--stage", stage, "--template-format", "yaml",
+                    str(out)], cwd=REPOSITORY, env=env, check=True)  # fmt: skip
+    return yaml.safe_load((out / "sam.yaml").read_text())
+
+
+def merge(sam: dict[str, Any], template: dict[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(template)
+    merged["Transform"] = sam["Transform"]
+    clash = set(sam["Resources"]) & set(template["Resources"])
+    if clash:
+        raise ValueError(f"chalice and infra/template.yaml both define {sorted(clash)}")
+    merged["Resources"].update(copy.deepcopy(sam["Resources"]))
+    merged["Outputs"].update(copy.deepcopy(sam.get("Outputs", {})))
+    streams = stream_outputs(template)
+    policy = api_policy(template)
+    for logical_id, resource in list(merged["Resources"].items()):
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        properties = resource["Properties"]
+        properties["Environment"]["Variables"].update(runtime_env())
+        for event in properties.get("Events", {}).values():
+            stream = event["Properties"].get("Stream", "")
+            if event["Type"] == "DynamoDB" and stream.startswith(_PLACEHOLDER):
+                table = streams[stream.removeprefix(_PLACEHOLDER)]
+                event["Properties"]["Stream"] = {"Fn::GetAtt": [table, "StreamArn"]}
+        role = properties["Role"]["Fn::GetAtt"][0]
+        merged["Resources"][role]["Properties"]["Policies"] = [
+            {"PolicyName": "glimpse-api", "PolicyDocument": policy}
+        ]
+        merged["Resources"][f"{logical_id}LogGroup"] = {
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {
+                "LogGroupName": {"Fn::Sub": f"/aws/lambda/${{{logical_id}}}"},
+                "RetentionInDays": LOG_RETENTION_DAYS,
+            },
+        }
+    # The media function pushes post.ready through the websocket API Chalice created.
+    media = merged["Resources"].get("MediaFunction")
+    if media is not None:
+        media["Properties"]["Environment"]["Variables"]["WEBSOCKET_ENDPOINT_URL"] = (
+            runtime_env()["WEBSOCKET_ENDPOINT_URL"]
+        )
+    return merged
+
+
+def runtime_env() -> dict[str, Any]:
+    return {
+        "UPLOADS_BUCKET": {"Ref": "UploadsBucket"},
+        "MEDIA_BUCKET": {"Ref": "MediaBucket"},
+        "MEDIA_QUEUE_URL": {"Ref": "MediaQueue"},
+        "WEBSOCKET_ENDPOINT_URL": {
+            "Fn::Sub": "https://${WebsocketAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api"
+        },
+    }
+
+
+def api_tables(template: dict[str, Any]) -> list[str]:
+    return sorted(
+        logical_id for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::DynamoDB::Table" and logical_id not in _NOT_FOR_THE_API
+    )  # fmt: skip
+
+
+def api_policy(template: dict[str, Any]) -> dict[str, Any]:
+    """What the API's functions (routes, websocket handlers, stream consumers) may do: their
+    tables and indexes, their streams, the two buckets' prefixes, the media queue, the JWT
+    signing key, the websocket connections; nothing else."""
+    tables = api_tables(template)
+    resources = template["Resources"]
+    streamed = [t for t in tables if "StreamSpecification" in resources[t]["Properties"]]
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
+                           "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                           "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"],
+                "Resource": [ref for table in tables for ref in (
+                    {"Fn::GetAtt": [table, "Arn"]},
+                    {"Fn::Sub": f"${{{table}.Arn}}/index/*"})],
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords",
+                           "dynamodb:GetShardIterator", "dynamodb:ListStreams"],
+                "Resource": [{"Fn::GetAtt": [table, "StreamArn"]} for table in streamed],
+            },
+            {
+                # The presigned POST is signed with these credentials: it needs PutObject.
+                "Effect": "Allow",
+                "Action": ["s3:PutObject"],
+                "Resource": {"Fn::Sub": "${UploadsBucket.Arn}/uploads/*"},
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:DeleteObject"],
+                "Resource": {"Fn::Sub": "${MediaBucket.Arn}/posts/*"},
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket"],
+                "Resource": {"Fn::GetAtt": ["MediaBucket", "Arn"]},
+                "Condition": {"StringLike": {"s3:prefix": ["posts/*"]}},
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["sqs:SendMessage"],
+                "Resource": {"Fn::GetAtt": ["MediaQueue", "Arn"]},
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameter"],
+                "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:"
+                             "${AWS::AccountId}:parameter/glimpse/${Stage}/jwt-secret"},
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["execute-api:ManageConnections"],
+                "Resource": {"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:"
+                             "${AWS::AccountId}:${WebsocketAPI}/api/*"},
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents",
+                           "xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                "Resource": "*",
+            },
+        ],
+    }  # fmt: skip
+
+
+def build(stage: str, out: Path) -> Path:
+    """The merged template at ``out/template.yaml``, beside ``out/deployment.zip``."""
+    out.mkdir(parents=True, exist_ok=True)
+    merged = merge(chalice_package(stage, out), load_template())
+    path = out / "template.yaml"
+    path.write_text(yaml.safe_dump(merged, sort_keys=False))
+    return path
