@@ -9,6 +9,7 @@ from chalice.app import DynamoDBEvent, WebsocketEvent
 
 from chalicelib import clients, connections, realtime, streams
 from chalicelib.routes.auth import auth
+from chalicelib.routes.conversations import dms
 from chalicelib.routes.discovery import discovery
 from chalicelib.routes.http import http_middleware
 from chalicelib.routes.me import me
@@ -25,6 +26,7 @@ app.register_blueprint(me)
 app.register_blueprint(users)
 app.register_blueprint(posts_api)
 app.register_blueprint(discovery)
+app.register_blueprint(dms)
 
 # Chalice still labels websockets experimental and refuses to deploy them without the flag.
 app.experimental_feature_flags.add("WEBSOCKETS")
@@ -42,7 +44,9 @@ def ws_connect(event: WebsocketEvent) -> Response:
 
 @app.on_ws_message()
 def ws_message(event: WebsocketEvent) -> None:
-    app.websocket_api.send(event.connection_id, realtime.reply(event.body))
+    answer = realtime.reply(event.body, event.connection_id)
+    if answer is not None:
+        app.websocket_api.send(event.connection_id, answer)
 
 
 @app.on_ws_disconnect()

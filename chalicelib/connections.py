@@ -40,15 +40,25 @@ def forget(connection_id: str) -> None:
         LiveConnection(entry.user_id, connection_id).delete()
 
 
+def user_of(connection_id: str) -> str | None:
+    """Who opened this connection (API Gateway tells a message handler only its id)."""
+    for entry in LiveConnection.by_connection.query(connection_id):
+        return entry.user_id
+    return None
+
+
 def of_user(user_id: str) -> list[str]:
     return [entry.connection_id for entry in LiveConnection.query(user_id)]
 
 
-def push(user_id: str, event: dict[str, Any], send: Sender) -> int:
-    """Send an event to every live connection of a user; returns how many got it."""
+def push(user_id: str, event: dict[str, Any], send: Sender, skip: str | None = None) -> int:
+    """Send an event to every live connection of a user (but ``skip``); returns how many got
+    it."""
     payload = json.dumps(event, separators=(",", ":"))
     delivered = 0
     for connection_id in of_user(user_id):
+        if connection_id == skip:
+            continue
         try:
             send(connection_id, payload)
             delivered += 1
@@ -74,12 +84,12 @@ def management_api_sender(endpoint_url: str) -> Sender:
     return send
 
 
-def notify(user_id: str, event: dict[str, Any]) -> int:
-    """Push an event to a user from anywhere (a stream consumer, the media function): through
-    the configured websocket endpoint, or nowhere when none is configured."""
+def notify(user_id: str, event: dict[str, Any], skip: str | None = None) -> int:
+    """Push an event to a user from anywhere (a route, a stream consumer, the media function):
+    through the configured websocket endpoint, or nowhere when none is configured."""
     from chalicelib.settings import settings
 
     endpoint = settings().websocket_endpoint_url
     if not endpoint:
         return 0
-    return push(user_id, event, management_api_sender(endpoint))
+    return push(user_id, event, management_api_sender(endpoint), skip)

@@ -243,16 +243,20 @@ def _transition(post_id: str, status: str, reason: str | None = None) -> bool:
     return True
 
 
+def rendition_url(key: str) -> str:
+    """A time-limited URL of a rendition (signed locally: no call to S3)."""
+    return client("s3").generate_presigned_url(
+        "get_object",
+        Params={"Bucket": settings().media_bucket, "Key": key},
+        ExpiresIn=settings().media_url_seconds,
+    )
+
+
 def _image_view(image: PostImage) -> dict[str, Any]:
-    s3 = client("s3")
     renditions = {}
     for rendition in image.renditions:
         renditions[rendition.name] = {
-            "url": s3.generate_presigned_url(
-                "get_object",
-                Params={"Bucket": settings().media_bucket, "Key": rendition.key},
-                ExpiresIn=settings().media_url_seconds,
-            ),
+            "url": rendition_url(rendition.key),
             "width": int(rendition.width),
             "height": int(rendition.height),
             "bytes": int(rendition.bytes),

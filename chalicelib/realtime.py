@@ -1,7 +1,8 @@
-"""The websocket side of the API: who may connect, and the frames the server sends.
+"""The websocket side of the API: who may connect, and what each client frame does.
 
-The direct-messages work adds the connection registry and the chat actions here; for now a
-connection is authenticated and any action gets a clear error frame back.
+Actions: ``send`` (a message; answered with ``message.ack`` echoing the ``client_id``),
+``typing`` and ``read`` (pushed to the other members; no answer). A malformed frame, an
+unknown action or a refused one gets an ``error`` event on that connection: the socket stays.
 """
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib import connections
+from chalicelib import connections, messages
 from chalicelib.errors import GlimpseError, Unauthenticated, ValidationError
+from chalicelib.observability import logger
 from chalicelib.tokens import Principal, verify_access_token
 
 MAX_FRAME_BYTES = 32 * 1024
@@ -34,9 +36,10 @@ def connect(query: dict[str, str] | None, connection_id: str) -> tuple[int, str]
     return 200, ""
 
 
-def reply(body: str | None) -> str:
-    """The frame sent back to a client frame."""
-    return json.dumps(handle_frame(body), separators=(",", ":"))
+def reply(body: str | None, connection_id: str) -> str | None:
+    """The frame sent back to a client frame, if any."""
+    answer = handle_frame(body, connection_id)
+    return None if answer is None else json.dumps(answer, separators=(",", ":"))
 
 
 def parse_frame(body: str | None) -> dict[str, Any]:
@@ -51,14 +54,38 @@ def parse_frame(body: str | None) -> dict[str, Any]:
     return frame
 
 
-def handle_frame(body: str | None) -> dict[str, Any]:
-    """The server's answer to one client frame (an error event until chat actions exist)."""
+def handle_frame(body: str | None, connection_id: str) -> dict[str, Any] | None:
+    frame: dict[str, Any] = {}
     try:
         frame = parse_frame(body)
-        raise ValidationError(f"Unknown action {frame['action']!r}", code="unknown_action")
+        user_id = connections.user_of(connection_id)
+        if user_id is None:
+            raise Unauthenticated("This connection has expired; connect again")
+        action = frame["action"]
+        if action == "send":
+            message = messages.send(user_id, frame, origin=connection_id)
+            return {"type": "message.ack", "client_id": frame.get("client_id"),
+                    "duplicate": message.pop("duplicate"), "message": message}  # fmt: skip
+        if action in ("typing", "read"):
+            conversation_id = frame.get("conversation_id")
+            if not isinstance(conversation_id, str):
+                raise ValidationError('"conversation_id" is missing', field="conversation_id")
+            if action == "typing":
+                messages.typing(user_id, conversation_id)
+            else:
+                messages.mark_read(user_id, conversation_id)
+            return None
+        raise ValidationError(f"Unknown action {action!r}", code="unknown_action")
     except GlimpseError as error:
-        return error_event(error)
+        return error_event(error, frame.get("client_id"))
+    except Exception:
+        # A bug must not cost the client its socket: log it, answer an error event.
+        logger.exception("websocket frame failed", extra={"connection_id": connection_id})
+        return {"type": "error", "code": "internal_error", "message": "Something went wrong"}
 
 
-def error_event(error: GlimpseError) -> dict[str, Any]:
-    return {"type": "error", "code": error.code, "message": error.message}
+def error_event(error: GlimpseError, client_id: object = None) -> dict[str, Any]:
+    event = {"type": "error", "code": error.code, "message": error.message}
+    if isinstance(client_id, str):
+        event["client_id"] = client_id  # which of the client's messages was refused
+    return event

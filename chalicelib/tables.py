@@ -498,6 +498,60 @@ class Activity(Model):
     by_time = ActivityByTime()
 
 
+# --- direct messages -----------------------------------------------------------------------
+
+
+class Conversation(Model):
+    Meta = _meta("conversations")
+
+    conversation_id = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute()  # direct | group
+    name = UnicodeAttribute(null=True)
+    member_ids = ListAttribute(of=UnicodeAttribute, default=list)
+    created_by = UnicodeAttribute()
+    created_at = NumberAttribute()
+    last_message_id = UnicodeAttribute(null=True)
+    last_preview = UnicodeAttribute(null=True)
+    last_sender_id = UnicodeAttribute(null=True)
+
+
+class InboxByActivity(LocalSecondaryIndex):
+    Meta = _meta("inbox", index="inbox_by_activity", projection=AllProjection())
+
+    user_id = UnicodeAttribute(hash_key=True)
+    updated_at = NumberAttribute(range_key=True)
+
+
+class InboxEntry(Model):
+    """A member's view of one conversation."""
+
+    Meta = _meta("inbox")
+
+    user_id = UnicodeAttribute(hash_key=True)
+    conversation_id = UnicodeAttribute(range_key=True)
+    # active, or request: from someone the member does not follow, until accepted.
+    folder = UnicodeAttribute(default="active")
+    updated_at = NumberAttribute()
+    unread = NumberAttribute(default=0)
+    last_read_id = UnicodeAttribute(null=True)
+
+    by_activity = InboxByActivity()
+
+
+class Message(Model):
+    Meta = _meta("messages")
+
+    conversation_id = UnicodeAttribute(hash_key=True)
+    message_id = UnicodeAttribute(range_key=True)
+    sender_id = UnicodeAttribute(null=True)
+    client_id = UnicodeAttribute(null=True)
+    text = UnicodeAttribute(null=True)
+    post_id = UnicodeAttribute(null=True)
+    created_at = NumberAttribute(null=True)
+    # On a "~client#<sender>#<client_id>" item: the message that client id produced.
+    refers_to = UnicodeAttribute(null=True)
+
+
 class ConnectionsByConnection(GlobalSecondaryIndex):
     Meta = _meta("connections", index="by_connection")
 

@@ -3,12 +3,16 @@ event bus) over HTTP, as the mobile app does."""
 
 from __future__ import annotations
 
+import io
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import requests
+from PIL import Image
 
 pytestmark = pytest.mark.integration
 
@@ -81,3 +85,45 @@ def api(local_cloud) -> Api:  # noqa: ANN001 - the fixture comes from tests/conf
 
 def error_code(response: requests.Response) -> str:
     return response.json()["error"]["code"]
+
+
+def eventually(check: Callable[[], Any], what: str, timeout: float = 30) -> Any:
+    """Streams are asynchronous: wait until ``check`` returns something truthy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.25)
+
+
+@pytest.fixture(scope="module")
+def photo() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 240), (200, 120, 60)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def publish(api: Api, photo: bytes) -> Callable[..., str]:
+    """``publish(account, caption="", place=None)``: a post, returned once it is ready."""
+
+    def make(account: Account, caption: str = "", place: dict | None = None) -> str:
+        slot = api.call("POST", "/uploads", {"content_type": "image/jpeg", "size": len(photo)},
+                        token=account.access_token).json()  # fmt: skip
+        sent = requests.post(slot["url"], data=slot["fields"], timeout=30,
+                             files={"file": ("p.jpg", photo, "image/jpeg")})  # fmt: skip
+        assert sent.status_code in (200, 201, 204)
+        body: dict[str, Any] = {"upload_ids": [slot["upload_id"]], "caption": caption}
+        if place:
+            body["place"] = place
+        created = api.call("POST", "/posts", body, token=account.access_token)
+        assert created.status_code == 201, created.text
+        post_id = created.json()["post_id"]
+        eventually(lambda: api.call("GET", f"/posts/{post_id}", token=account.access_token)
+                   .json().get("status") == "ready", f"post {post_id} to be ready")  # fmt: skip
+        return post_id
+
+    return make

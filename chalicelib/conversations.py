@@ -1,0 +1,210 @@
+"""Conversations: one per pair of people (found again by its id), or groups of up to 32.
+
+A conversation is its item (members, last message) plus one inbox row per member (unread
+count, read marker, last activity for ordering). Someone who does not follow the person
+who starts a conversation with them gets it as a message request, until they accept it.
+Blocked users cannot start or continue a conversation with each other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from chalicelib import profiles, relationships
+from chalicelib.errors import Forbidden, NotFound, ValidationError
+from chalicelib.ids import new_id, now_ms
+from chalicelib.pagination import Page, decode_cursor, encode_cursor
+from chalicelib.tables import (
+    Conversation,
+    Follow,
+    InboxEntry,
+    Transaction,
+    TransactionCancelled,
+    User,
+    batch_get,
+    existing_keys,
+)
+
+MAX_MEMBERS = 32
+NAME_MAX = 100
+DIRECT, GROUP = "direct", "group"
+ACTIVE, REQUEST = "active", "request"
+FOLDERS = (ACTIVE, REQUEST)
+
+
+def not_found() -> NotFound:
+    return NotFound("No such conversation", code="conversation_not_found")
+
+
+def direct_id(one: str, other: str) -> str:
+    """The one conversation of a pair, whoever starts it."""
+    pair = "|".join(sorted((one, other)))
+    return "d_" + hashlib.sha256(pair.encode()).hexdigest()[:24]
+
+
+def start(viewer_id: str, usernames: object, name: object = None) -> Conversation:
+    """Find or create the conversation with these people: 1:1 without a name, else a group."""
+    if (not isinstance(usernames, list) or not usernames
+            or not all(isinstance(u, str) for u in usernames)):  # fmt: skip
+        raise ValidationError("usernames must be a list of usernames", field="usernames")
+    if name is not None and (not isinstance(name, str) or not 0 < len(name) <= NAME_MAX):
+        raise ValidationError(f"name must be 1-{NAME_MAX} characters", field="name")
+    others = _others(viewer_id, usernames)
+    if len(others) + 1 > MAX_MEMBERS:
+        raise ValidationError(f"A conversation has at most {MAX_MEMBERS} members",
+                              field="usernames")  # fmt: skip
+    if len(others) == 1 and name is None:
+        return _direct(viewer_id, others[0])
+    return _create(viewer_id, new_id(), GROUP, others, name)
+
+
+def membership(viewer_id: str, conversation_id: str) -> tuple[Conversation, InboxEntry]:
+    """The conversation and the viewer's row in it; 404 for anyone who is not a member."""
+    found = batch_get([(Conversation, conversation_id, None),
+                       (InboxEntry, viewer_id, conversation_id)])  # fmt: skip
+    conversation = found.get((Conversation, conversation_id, None))
+    entry = found.get((InboxEntry, viewer_id, conversation_id))
+    if conversation is None or entry is None:
+        raise not_found()
+    return conversation, entry
+
+
+def require_not_blocked(conversation: Conversation, sender_id: str) -> None:
+    """1:1 conversations stop when either person blocks the other."""
+    if conversation.kind != DIRECT:
+        return
+    other = next((m for m in conversation.member_ids if m != sender_id), sender_id)
+    relationship = relationships.between(sender_id, other)
+    if relationship.blocked or relationship.blocked_by:
+        raise Forbidden("You cannot message this account", code="cannot_message")
+
+
+def inbox(viewer_id: str, folder: str | None, limit: int, cursor: str | None) -> Page:
+    folder = folder or ACTIVE
+    if folder not in FOLDERS:
+        raise ValidationError("folder must be active or request", field="folder")
+    start_key = decode_cursor(cursor, {"user_id", "conversation_id", "updated_at"},
+                              ("user_id", viewer_id))  # fmt: skip
+    result = InboxEntry.by_activity.query(
+        viewer_id, scan_index_forward=False, limit=limit, last_evaluated_key=start_key,
+        filter_condition=InboxEntry.folder == folder,
+    )  # fmt: skip
+    entries = list(result)
+    found = batch_get([(Conversation, e.conversation_id, None) for e in entries])
+    conversations = [found[(Conversation, e.conversation_id, None)] for e in entries
+                     if (Conversation, e.conversation_id, None) in found]  # fmt: skip
+    members = {m for c in conversations for m in c.member_ids}
+    users = batch_get([(User, m, None) for m in members])
+    items = [view(c, entry, users) for c, entry in zip(conversations, entries, strict=False)]
+    return Page(items=items, next_cursor=encode_cursor(result.last_evaluated_key))
+
+
+def view(conversation: Conversation, entry: InboxEntry, users: dict) -> dict[str, Any]:
+    return {
+        "conversation_id": conversation.conversation_id,
+        "kind": conversation.kind,
+        "name": conversation.name,
+        "members": [profiles.summary(users[(User, m, None)]) for m in conversation.member_ids
+                    if (User, m, None) in users],  # fmt: skip
+        "last_message": None if conversation.last_message_id is None else {
+            "message_id": conversation.last_message_id,
+            "sender_id": conversation.last_sender_id,
+            "preview": conversation.last_preview,
+        },
+        "unread": max(0, int(entry.unread)),
+        "folder": entry.folder,
+        "updated_at": int(entry.updated_at),
+    }  # fmt: skip
+
+
+def describe(viewer_id: str, conversation_id: str) -> dict[str, Any]:
+    conversation, entry = membership(viewer_id, conversation_id)
+    users = batch_get([(User, m, None) for m in conversation.member_ids])
+    return view(conversation, entry, users)
+
+
+def accept(viewer_id: str, conversation_id: str) -> None:
+    _, entry = membership(viewer_id, conversation_id)
+    entry.update(actions=[InboxEntry.folder.set(ACTIVE)])
+
+
+def add_members(viewer_id: str, conversation_id: str, usernames: object) -> None:
+    conversation, _ = membership(viewer_id, conversation_id)
+    if conversation.kind != GROUP:
+        raise ValidationError("People can be added to groups only", code="not_a_group")
+    if not isinstance(usernames, list) or not all(isinstance(u, str) for u in usernames):
+        raise ValidationError("usernames must be a list of usernames", field="usernames")
+    new = [m for m in _others(viewer_id, usernames) if m not in conversation.member_ids]
+    if len(conversation.member_ids) + len(new) > MAX_MEMBERS:
+        raise ValidationError(f"A conversation has at most {MAX_MEMBERS} members",
+                              field="usernames")  # fmt: skip
+    if not new:
+        return
+    folders = _folders(viewer_id, new)
+    now = now_ms()
+    with Transaction() as write:
+        write.update(conversation, actions=[Conversation.member_ids.append(new)],
+                     condition=Conversation.member_ids == list(conversation.member_ids))
+        for member in new:
+            write.save(InboxEntry(member, conversation_id, folder=folders[member],
+                                  updated_at=now))  # fmt: skip
+
+
+def leave(viewer_id: str, conversation_id: str) -> None:
+    conversation, entry = membership(viewer_id, conversation_id)
+    if conversation.kind != GROUP:
+        raise ValidationError("You can leave groups only", code="not_a_group")
+    remaining = [m for m in conversation.member_ids if m != viewer_id]
+    with Transaction() as write:
+        write.update(conversation, actions=[Conversation.member_ids.set(remaining)],
+                     condition=Conversation.member_ids == list(conversation.member_ids))
+        write.delete(entry)
+
+
+def _others(viewer_id: str, usernames: list[str]) -> list[str]:
+    """Member ids for these usernames (no duplicates, not the viewer); blocked ones refused."""
+    ids = list(dict.fromkeys(profiles.by_username(name).user_id for name in usernames))
+    ids = [user_id for user_id in ids if user_id != viewer_id]
+    if not ids:
+        raise ValidationError("Name at least one other person", field="usernames")
+    for relationship in relationships.towards_many(viewer_id, ids).values():
+        if relationship.blocked_by:
+            raise NotFound("No such user", code="user_not_found")
+        if relationship.blocked:
+            raise Forbidden("You cannot message this account", code="cannot_message")
+    return ids
+
+
+def _folders(starter_id: str, member_ids: list[str]) -> dict[str, str]:
+    """Members who follow the starter get the conversation; the others get a request."""
+    following = existing_keys([(Follow, m, starter_id) for m in member_ids])
+    return {m: ACTIVE if (Follow, m, starter_id) in following else REQUEST for m in member_ids}
+
+
+def _direct(viewer_id: str, other_id: str) -> Conversation:
+    conversation_id = direct_id(viewer_id, other_id)
+    try:
+        return Conversation.get(conversation_id, consistent_read=True)
+    except Conversation.DoesNotExist:
+        pass
+    try:
+        return _create(viewer_id, conversation_id, DIRECT, [other_id], None)
+    except TransactionCancelled:  # the other person started it at the same moment
+        return Conversation.get(conversation_id, consistent_read=True)
+
+
+def _create(viewer_id: str, conversation_id: str, kind: str, others: list[str],
+            name: str | None) -> Conversation:  # fmt: skip
+    now = now_ms()
+    conversation = Conversation(conversation_id, kind=kind, name=name, created_at=now,
+                                created_by=viewer_id, member_ids=[viewer_id, *others])
+    folders = _folders(viewer_id, others)
+    with Transaction() as write:
+        write.save(conversation, condition=Conversation.conversation_id.does_not_exist(),
+                   label="new")  # fmt: skip
+        write.save(InboxEntry(viewer_id, conversation_id, folder=ACTIVE, updated_at=now))
+        for member in others:
+            write.save(InboxEntry(member, conversation_id, folder=folders[member],
+                                  updated_at=now))  # fmt: skip
+    return conversation
