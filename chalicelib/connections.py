@@ -1,7 +1,10 @@
-"""The registry of live websocket connections, and pushing events to a user's devices.
+"""The registry of live websocket connections, and pushing events to users' devices.
 
-A user may be connected from several devices; an event for the user goes to each. A
-connection API Gateway reports gone is forgotten on the spot; the rest expire with their TTL.
+A user may be connected from several devices; an event for the user goes to each. Each
+connection has its row (found by connection id when the socket closes) and is listed in the
+user's presence item, so the devices of all the members of a conversation come from one
+BatchGetItem. A connection API Gateway reports gone is forgotten on the spot; the rest expire
+with their TTL.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.ids import now_ms
-from chalicelib.tables import LiveConnection
+from chalicelib.tables import LiveConnection, Presence, batch_get, pool
 
 # API Gateway closes any websocket after two hours.
 MAX_CONNECTION_SECONDS = 2 * 3600
@@ -25,46 +28,64 @@ class Gone(Exception):
 
 Sender = Callable[[str, str], None]  # (connection_id, payload) -> None, raises Gone
 
+# connection id -> user id: a connection never changes hands, so a warm Lambda asks once.
+_owners: dict[str, str] = {}
+
 
 def register(user_id: str, connection_id: str) -> None:
-    LiveConnection(
-        user_id,
-        connection_id,
-        connected_at=now_ms(),
-        expires_at=datetime.fromtimestamp(time.time() + MAX_CONNECTION_SECONDS, UTC),
-    ).save()
+    expires_at = datetime.fromtimestamp(time.time() + MAX_CONNECTION_SECONDS, UTC)
+    LiveConnection(user_id, connection_id, connected_at=now_ms(), expires_at=expires_at).save()
+    Presence(user_id).update(actions=[Presence.live.add({connection_id}),
+                                      Presence.expires_at.set(expires_at)])  # fmt: skip
 
 
 def forget(connection_id: str) -> None:
     for entry in LiveConnection.by_connection.query(connection_id):
-        LiveConnection(entry.user_id, connection_id).delete()
+        _drop(entry.user_id, connection_id)
+    _owners.pop(connection_id, None)
 
 
 def user_of(connection_id: str) -> str | None:
     """Who opened this connection (API Gateway tells a message handler only its id)."""
-    for entry in LiveConnection.by_connection.query(connection_id):
-        return entry.user_id
-    return None
+    if connection_id not in _owners:
+        if len(_owners) > 10_000:
+            _owners.clear()
+        for entry in LiveConnection.by_connection.query(connection_id):
+            _owners[connection_id] = entry.user_id
+    return _owners.get(connection_id)
 
 
-def of_user(user_id: str) -> list[str]:
-    return [entry.connection_id for entry in LiveConnection.query(user_id)]
+def live(user_ids: list[str]) -> dict[str, set[str]]:
+    """The live connection ids of each of these users, in one BatchGetItem per 100 users."""
+    found = batch_get([(Presence, user_id, None) for user_id in set(user_ids)])
+    return {user_id: set(found[(Presence, user_id, None)].live or ())
+            if (Presence, user_id, None) in found else set() for user_id in user_ids}  # fmt: skip
 
 
 def push(user_id: str, event: dict[str, Any], send: Sender, skip: str | None = None) -> int:
     """Send an event to every live connection of a user (but ``skip``); returns how many got
     it."""
-    payload = json.dumps(event, separators=(",", ":"))
-    delivered = 0
-    for connection_id in of_user(user_id):
-        if connection_id == skip:
-            continue
+    return push_many({user_id: event}, send, {user_id: skip} if skip else None)
+
+
+def push_many(events: dict[str, dict[str, Any]], send: Sender,
+              skip: dict[str, str] | None = None) -> int:  # fmt: skip
+    """Each user's event to each of their devices (but ``skip[user]``), all sent side by side."""
+    devices = live(list(events))
+    sends = [(user_id, connection_id, json.dumps(events[user_id], separators=(",", ":")))
+             for user_id, ids in devices.items() for connection_id in ids
+             if connection_id != (skip or {}).get(user_id)]  # fmt: skip
+
+    def deliver(job: tuple[str, str, str]) -> int:
+        user_id, connection_id, payload = job
         try:
             send(connection_id, payload)
-            delivered += 1
+            return 1
         except Gone:
-            LiveConnection(user_id, connection_id).delete()
-    return delivered
+            _drop(user_id, connection_id)
+            return 0
+
+    return sum(pool().map(deliver, sends))
 
 
 def management_api_sender(endpoint_url: str) -> Sender:
@@ -87,9 +108,18 @@ def management_api_sender(endpoint_url: str) -> Sender:
 def notify(user_id: str, event: dict[str, Any], skip: str | None = None) -> int:
     """Push an event to a user from anywhere (a route, a stream consumer, the media function):
     through the configured websocket endpoint, or nowhere when none is configured."""
+    return notify_many({user_id: event}, {user_id: skip} if skip else None)
+
+
+def notify_many(events: dict[str, dict[str, Any]], skip: dict[str, str] | None = None) -> int:
     from chalicelib.settings import settings
 
     endpoint = settings().websocket_endpoint_url
-    if not endpoint:
+    if not endpoint or not events:
         return 0
-    return push(user_id, event, management_api_sender(endpoint), skip)
+    return push_many(events, management_api_sender(endpoint), skip)
+
+
+def _drop(user_id: str, connection_id: str) -> None:
+    LiveConnection(user_id, connection_id).delete()
+    Presence(user_id).update(actions=[Presence.live.delete({connection_id})])

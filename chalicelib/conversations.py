@@ -70,16 +70,6 @@ def membership(viewer_id: str, conversation_id: str) -> tuple[Conversation, Inbo
     return conversation, entry
 
 
-def require_not_blocked(conversation: Conversation, sender_id: str) -> None:
-    """1:1 conversations stop when either person blocks the other."""
-    if conversation.kind != DIRECT:
-        return
-    other = next((m for m in conversation.member_ids if m != sender_id), sender_id)
-    relationship = relationships.between(sender_id, other)
-    if relationship.blocked or relationship.blocked_by:
-        raise Forbidden("You cannot message this account", code="cannot_message")
-
-
 def inbox(viewer_id: str, folder: str | None, limit: int, cursor: str | None) -> Page:
     folder = folder or ACTIVE
     if folder not in FOLDERS:

@@ -14,10 +14,11 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import connections, conversations, posts, profiles, relationships
-from chalicelib.errors import ValidationError
+from chalicelib.errors import Forbidden, ValidationError
 from chalicelib.ids import new_id, now_ms
 from chalicelib.pagination import Page, decode_position, encode_position
 from chalicelib.tables import (
+    Block,
     Conversation,
     InboxEntry,
     Message,
@@ -26,7 +27,6 @@ from chalicelib.tables import (
     TransactionCancelled,
     User,
     batch_get,
-    pool,
 )
 
 TEXT_MAX = 1000
@@ -45,7 +45,6 @@ def send(viewer_id: str, body: dict[str, Any], origin: str | None = None) -> dic
         conversation = conversations.start(viewer_id, [body["to"]])
     else:
         raise ValidationError('Say where: "conversation_id" or "to"', field="conversation_id")
-    conversations.require_not_blocked(conversation, viewer_id)
     if post_id is not None:
         posts.get_visible(viewer_id, post_id)  # you share only what you can see
     message = Message(conversation.conversation_id, new_id(), sender_id=viewer_id, text=text,
@@ -53,6 +52,8 @@ def send(viewer_id: str, body: dict[str, Any], origin: str | None = None) -> dic
     try:
         _store(conversation, message)
     except TransactionCancelled as cancelled:
+        if "blocked" in cancelled.failed:
+            raise Forbidden("You cannot message this account", code="cannot_message") from None
         if "client" not in cancelled.failed:
             raise
         return {**_sent_before(conversation.conversation_id, viewer_id, client_id),
@@ -126,6 +127,12 @@ def _store(conversation: Conversation, message: Message) -> None:
     preview = message.text[:PREVIEW_CHARS] if message.text else "shared a post"
     with Transaction() as write:
         write.save(message)
+        if conversation.kind == conversations.DIRECT:
+            # A 1:1 stops when either person blocks the other: checked in the write itself.
+            one, other = (conversation.member_ids + [sender])[:2]
+            for blocker, blocked in ((one, other), (other, one)):
+                write.condition_check(Block, blocker, blocked,
+                                      Block.blocker_id.does_not_exist(), label="blocked")
         if message.client_id:
             write.save(Message(message.conversation_id, f"{_CLIENT}{sender}#{message.client_id}",
                                refers_to=message.message_id),
@@ -153,18 +160,14 @@ def _sent_before(conversation_id: str, sender_id: str, client_id: str | None) ->
 
 def _deliver(conversation: Conversation, message: Message, origin: str | None) -> None:
     previews = _post_previews([message], conversation.member_ids)
-
-    def push(member: str) -> int:
-        event = {"type": "message.new", "message": view(message, member, previews)}
-        # The sending device gets message.ack instead; the sender's other devices get this.
-        return connections.notify(member, event, skip=origin if member == message.sender_id
-                                  else None)  # fmt: skip
-
-    list(pool().map(push, conversation.member_ids))
+    events = {member: {"type": "message.new", "message": view(message, member, previews)}
+              for member in conversation.member_ids}  # fmt: skip
+    # The sending device gets message.ack instead; the sender's other devices get this.
+    connections.notify_many(events, {message.sender_id: origin} if origin else None)
 
 
 def _push_all(member_ids: list[str], event: dict[str, Any]) -> None:
-    list(pool().map(lambda member: connections.notify(member, event), member_ids))
+    connections.notify_many({member: event for member in member_ids})
 
 
 def _post_previews(messages: list[Message], viewers: list[str]) -> dict:

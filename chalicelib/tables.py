@@ -18,6 +18,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
 )
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
@@ -550,6 +551,16 @@ class Message(Model):
     created_at = NumberAttribute(null=True)
     # On a "~client#<sender>#<client_id>" item: the message that client id produced.
     refers_to = UnicodeAttribute(null=True)
+
+
+class Presence(Model):
+    """The connection ids of one user's live devices (``LiveConnection`` rows, summed up)."""
+
+    Meta = _meta("presence")
+
+    user_id = UnicodeAttribute(hash_key=True)
+    live = UnicodeSetAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
 
 
 class ConnectionsByConnection(GlobalSecondaryIndex):

@@ -113,6 +113,9 @@ class StreamPoller(Consumer):
         # poll: moto restores a table from a copy when a transaction fails, and an iterator
         # kept across polls would go on reading the stale copy, never seeing a new record.
         self._positions: dict[str, str | None] = {}
+        self._shards_checked = float("-inf")
+        # Lambda polls a shard about four times a second; every poll is two emulator calls.
+        self.poll_pause = 0.25
         self._pending: dict[str, list[dict[str, Any]]] = {}
         self._attempts: dict[str, int] = {}
 
@@ -126,6 +129,10 @@ class StreamPoller(Consumer):
         return busy
 
     def _shards(self) -> list[str]:
+        # Shards change rarely; asking every poll would double the load on the emulator.
+        if time.monotonic() < self._shards_checked + 5:
+            return list(self._positions)
+        self._shards_checked = time.monotonic()
         description = self.streams.describe_stream(StreamArn=self.stream_arn)
         shards = [shard["ShardId"] for shard in description["StreamDescription"]["Shards"]]
         first_poll = not self._positions

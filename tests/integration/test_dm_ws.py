@@ -192,7 +192,10 @@ def test_a_stale_connection_is_cleaned_up_on_push(api: Api, local_cloud: Running
     connections = local_cloud.client("dynamodb")
     stale = {"user_id": {"S": bob.user_id}, "connection_id": {"S": "gone-long-ago="},
              "connected_at": {"N": "1"}}  # fmt: skip
+    # A device that vanished without a $disconnect: still registered, long gone at the gateway.
     connections.put_item(TableName="glimpse-local-connections", Item=stale)
+    connections.put_item(TableName="glimpse-local-presence", Item={
+        "user_id": {"S": bob.user_id}, "live": {"SS": ["gone-long-ago="]}})  # fmt: skip
     sent = api.call("POST", "/conversations", {"usernames": [bob.username]},
                     token=alice.access_token).json()  # fmt: skip
     api.call("POST", f"/conversations/{sent['conversation_id']}/messages", {"text": "ping"},
@@ -200,6 +203,9 @@ def test_a_stale_connection_is_cleaned_up_on_push(api: Api, local_cloud: Running
     left = connections.get_item(TableName="glimpse-local-connections",
                                 Key={k: stale[k] for k in ("user_id", "connection_id")})
     assert "Item" not in left
+    presence = connections.get_item(TableName="glimpse-local-presence",
+                                    Key={"user_id": {"S": bob.user_id}})["Item"]
+    assert "gone-long-ago=" not in presence.get("live", {}).get("SS", [])
 
 
 def test_a_shared_post_arrives_with_a_preview_only_for_who_may_see_it(

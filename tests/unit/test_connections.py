@@ -23,7 +23,7 @@ def test_an_event_reaches_every_device_and_gone_ones_are_forgotten(aws) -> None:
     assert connections.push("user-a", {"type": "post.ready"}, gateway.send) == 2
     assert sorted(c for c, _ in gateway.sent) == ["phone", "tablet"]
     assert gateway.sent[0][1] == '{"type":"post.ready"}'
-    assert sorted(connections.of_user("user-a")) == ["phone", "tablet"]
+    assert sorted(connections.live(["user-a"])["user-a"]) == ["phone", "tablet"]
 
 
 def test_disconnect_forgets_the_connection(aws) -> None:
@@ -31,7 +31,7 @@ def test_disconnect_forgets_the_connection(aws) -> None:
     connections.register("user-c", "c2")
     connections.forget("c1")
     connections.forget("never-registered")
-    assert connections.of_user("user-c") == ["c2"]
+    assert connections.live(["user-c"])["user-c"] == {"c2"}
 
 
 def test_without_a_websocket_endpoint_notify_is_a_no_op(aws) -> None:
