@@ -14,6 +14,7 @@ from chalicelib.routes.discovery import discovery
 from chalicelib.routes.http import http_middleware
 from chalicelib.routes.me import me
 from chalicelib.routes.posts import posts_api
+from chalicelib.routes.search import search_api
 from chalicelib.routes.users import users
 from chalicelib.settings import settings
 from chalicelib.websocket_endpoint import configure_websocket_api
@@ -27,6 +28,7 @@ app.register_blueprint(users)
 app.register_blueprint(posts_api)
 app.register_blueprint(discovery)
 app.register_blueprint(dms)
+app.register_blueprint(search_api)
 
 # Chalice still labels websockets experimental and refuses to deploy them without the flag.
 app.experimental_feature_flags.add("WEBSOCKETS")
@@ -88,3 +90,13 @@ def on_like_change(event: DynamoDBEvent) -> dict[str, Any]:
 @app.on_dynamodb_record(stream_arn=settings().comments_stream_arn, batch_size=50)
 def on_comment_change(event: DynamoDBEvent) -> dict[str, Any]:
     return streams.process_batch(event.to_dict(), streams.on_comment_record)
+
+
+@app.on_dynamodb_record(stream_arn=settings().hashtags_stream_arn, batch_size=50)
+def on_hashtag_change(event: DynamoDBEvent) -> dict[str, Any]:
+    return streams.process_batch(event.to_dict(), streams.on_hashtag_record)
+
+
+@app.on_dynamodb_record(stream_arn=settings().places_stream_arn, batch_size=50)
+def on_place_change(event: DynamoDBEvent) -> dict[str, Any]:
+    return streams.process_batch(event.to_dict(), streams.on_place_record)

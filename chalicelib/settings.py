@@ -47,6 +47,8 @@ class Settings:
     follow_requests_stream_arn: str
     likes_stream_arn: str
     comments_stream_arn: str
+    hashtags_stream_arn: str
+    places_stream_arn: str
 
     # Home feed: authors with more followers than this are not fanned out on write; their
     # recent posts are merged in when a feed is read. Following someone copies in this many
@@ -63,6 +65,10 @@ class Settings:
     media_url_seconds: int
     # dlib's HOG detector (fast, frontal faces) or its CNN one (slower, more angles).
     face_detector: str
+    # Search: "sqlite" (embedded, one file shared by the local processes) or "opensearch".
+    search_engine: str
+    search_sqlite_path: str
+    opensearch_url: str | None
     # Where the local websocket gateway serves the @connections API; None in AWS, where
     # Chalice derives it from the API id.
     websocket_endpoint_url: str | None
@@ -91,6 +97,8 @@ class Settings:
             follow_requests_stream_arn=env.get("FOLLOW_REQUESTS_STREAM_ARN", ""),
             likes_stream_arn=env.get("LIKES_STREAM_ARN", ""),
             comments_stream_arn=env.get("COMMENTS_STREAM_ARN", ""),
+            hashtags_stream_arn=env.get("HASHTAGS_STREAM_ARN", ""),
+            places_stream_arn=env.get("PLACES_STREAM_ARN", ""),
             feed_fanout_max_followers=_int(env, "FEED_FANOUT_MAX_FOLLOWERS", 5000),
             feed_backfill_posts=_int(env, "FEED_BACKFILL_POSTS", 20),
             uploads_bucket=env.get("UPLOADS_BUCKET", ""),
@@ -101,6 +109,10 @@ class Settings:
             media_url_seconds=_int(env, "MEDIA_URL_SECONDS", 6 * 3600),
             face_detector=env.get("FACE_DETECTOR", "hog"),
             websocket_endpoint_url=env.get("WEBSOCKET_ENDPOINT_URL") or None,
+            search_engine=env.get("SEARCH_ENGINE")
+            or ("opensearch" if env.get("OPENSEARCH_URL") else "sqlite"),
+            search_sqlite_path=env.get("SEARCH_SQLITE_PATH", "/tmp/glimpse-search.sqlite"),
+            opensearch_url=env.get("OPENSEARCH_URL") or None,
         )
 
     def table(self, name: str) -> str:

@@ -13,6 +13,9 @@ be harmless when a batch is delivered twice.
 | follow-requests | "asked to follow you", withdrawn when the request goes                |
 | likes           | the grouped "liked your post" item                                    |
 | comments        | "commented", and mentions in the comment                              |
+| hashtags/places | the search index's tags and places (name, post count)                |
+
+Users and posts are also kept in the search index (chalicelib/search/indexing.py).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from chalicelib import activity, captions, feed, follows, hashtags, places, prof
 from chalicelib.clients import client
 from chalicelib.errors import NotFound
 from chalicelib.observability import logger
+from chalicelib.search import indexing
 from chalicelib.settings import settings
 from chalicelib.tables import Comment, Like, Post, User
 
@@ -55,7 +59,9 @@ def _images(record: Any) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
 
 
 def on_user_record(record: Any) -> None:
-    user_changed(*_images(record))
+    old, new = _images(record)
+    user_changed(old, new)
+    indexing.on_user(old, new)
 
 
 def user_changed(old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
@@ -70,6 +76,7 @@ def user_changed(old: dict[str, Any] | None, new: dict[str, Any] | None) -> None
 
 def on_post_record(record: Any) -> None:
     old, new = _images(record)
+    indexing.on_post(old, new)
     was_ready = bool(old) and old.get("status") == READY
     is_ready = bool(new) and new.get("status") == READY
     if is_ready and not was_ready:
@@ -196,3 +203,14 @@ def on_comment_record(record: Any) -> None:
         for name in captions.mentions(old["text"]):
             _for_user(name, lambda user: activity.remove(
                 user.user_id, f"mention#{old['comment_id']}"))  # fmt: skip
+
+
+# -- search ----------------------------------------------------------------------------------
+
+
+def on_hashtag_record(record: Any) -> None:
+    indexing.on_hashtag(*_images(record))
+
+
+def on_place_record(record: Any) -> None:
+    indexing.on_place(*_images(record))

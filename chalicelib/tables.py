@@ -499,6 +499,19 @@ class Activity(Model):
     by_time = ActivityByTime()
 
 
+class RecentSearch(Model):
+    """A search someone made and the result they opened (time-sorted ``search_id``)."""
+
+    Meta = _meta("recent-searches")
+
+    user_id = UnicodeAttribute(hash_key=True)
+    search_id = UnicodeAttribute(range_key=True)
+    text = UnicodeAttribute()  # not "query": that name is Model.query
+    kind = UnicodeAttribute(null=True)
+    target_id = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute()
+
+
 # --- direct messages -----------------------------------------------------------------------
 
 

@@ -48,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", required=True, help="e.g. dev or prod")
     parser.add_argument("--target", choices=["aws", "localstack"], default="aws")
     parser.add_argument("--no-image", action="store_true", help="skip the media image")
+    parser.add_argument("--search-instance", default="t3.small.search",
+                        help="OpenSearch instance type (AWS only)")
     args = parser.parse_args(argv)
 
     session, endpoint = session_for(args.target)
@@ -60,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     _upload_code(clients, args.stage, out / "deployment.zip", template)
     _ensure_jwt_secret(clients, args.stage)
     name = f"glimpse-{args.stage}"
-    parameters = {"Stage": args.stage, "MediaImageUri": ""}
+    parameters = {"Stage": args.stage, "MediaImageUri": "",
+                  "SearchInstanceType": args.search_instance if args.target == "aws" else ""}
     outputs = _deploy(clients, name, template, parameters)
     if args.target == "aws" and not args.no_image and _docker_works():
         parameters["MediaImageUri"] = _push_media_image(clients, outputs["MediaRepositoryUri"])

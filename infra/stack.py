@@ -110,6 +110,8 @@ def runtime_env() -> dict[str, Any]:
         "WEBSOCKET_ENDPOINT_URL": {
             "Fn::Sub": "https://${WebsocketAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api"
         },
+        "OPENSEARCH_URL": {"Fn::If": ["HasSearchDomain", {
+            "Fn::Sub": "https://${SearchDomain.DomainEndpoint}"}, ""]},
     }
 
 
@@ -179,6 +181,12 @@ def api_policy(template: dict[str, Any]) -> dict[str, Any]:
                 "Resource": {"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:"
                              "${AWS::AccountId}:${WebsocketAPI}/api/*"},
             },
+            {"Fn::If": ["HasSearchDomain", {
+                "Effect": "Allow",
+                "Action": ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut",
+                           "es:ESHttpDelete"],
+                "Resource": {"Fn::Sub": "${SearchDomain.Arn}/*"},
+            }, {"Ref": "AWS::NoValue"}]},
             {
                 "Effect": "Allow",
                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents",

@@ -161,6 +161,8 @@ class LocalCloud:
             "GLIMPSE_STAGE": STAGE,
             "JWT_SECRET": self._jwt_secret(),
             "WEBSOCKET_ENDPOINT_URL": websocket_endpoint_url,
+            # The embedded search index: one file the API and the stream handlers share.
+            "SEARCH_SQLITE_PATH": str(self.options.state_dir / "search.sqlite"),
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",
             **self.options.extra_env,

@@ -1,0 +1,37 @@
+"""Search: GET /search, and the recent searches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Response
+
+from chalicelib.routes.http import ApiBlueprint, caller, json_body, page_args
+from chalicelib.search import query, recent
+
+search_api = ApiBlueprint(__name__)
+
+
+@search_api.route("/search", methods=["GET"])
+def search() -> dict[str, Any]:
+    request = search_api.current_request
+    params = request.query_params or {}
+    return query.search(caller(request).user_id, params.get("q"), params.get("type"),
+                        *page_args(request))  # fmt: skip
+
+
+@search_api.route("/search/recent", methods=["GET"])
+def recent_searches() -> dict[str, Any]:
+    return recent.listing(caller(search_api.current_request).user_id)
+
+
+@search_api.route("/search/recent", methods=["POST"])
+def record_search() -> Response:
+    request = search_api.current_request
+    return Response(recent.record(caller(request).user_id, json_body(request)), status_code=201)
+
+
+@search_api.route("/search/recent", methods=["DELETE"])
+def clear_searches() -> Response:
+    recent.clear(caller(search_api.current_request).user_id)
+    return Response("", status_code=204)

@@ -1,0 +1,44 @@
+"""Rebuild the search index from DynamoDB: ``python -m chalicelib.search.rebuild``.
+
+Scans users, posts and the hashtag and place summaries (a Scan is fine here: this is an
+operator's command, never a request path) and indexes them in batches of 500.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from chalicelib.search.documents import PLACE, TAG, Document
+from chalicelib.search.engines import engine
+from chalicelib.search.indexing import post_document, user_document
+from chalicelib.tables import SUMMARY_KEY, HashtagEntry, PlaceEntry, Post, User
+
+
+def documents() -> Iterator[Document]:
+    for user in User.scan():
+        yield user_document(user.attribute_values)
+    for post in Post.scan(Post.status == "ready"):
+        yield post_document(post.attribute_values)
+    for tag in HashtagEntry.scan(HashtagEntry.post_id == SUMMARY_KEY):
+        if (tag.post_count or 0) > 0:
+            yield Document(TAG, tag.tag, tag.tag, popularity=float(tag.post_count))
+    for place in PlaceEntry.scan(PlaceEntry.post_id == SUMMARY_KEY):
+        if (place.post_count or 0) > 0:
+            yield Document(PLACE, place.place_id, place.name or "",
+                           popularity=float(place.post_count))  # fmt: skip
+
+
+def rebuild(batch: int = 500) -> int:
+    target = engine()
+    target.clear()
+    total, pending = 0, []
+    for document in documents():
+        pending.append(document)
+        if len(pending) >= batch:
+            total += target.index(pending)
+            pending = []
+    return total + (target.index(pending) if pending else 0)
+
+
+if __name__ == "__main__":
+    print(f"indexed {rebuild()} documents")
