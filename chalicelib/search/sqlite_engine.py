@@ -5,11 +5,13 @@ prefix indexes answer "as you type" queries in well under a millisecond, and a W
 is shared safely by the local API process and the stream handlers in the launcher. tantivy
 would be faster at very large scale but is a native dependency for what is a local stand-in.
 
-Two FTS5 tables over one documents table:
-- ``words``: unicode61 tokens of the folded name and body, with prefix indexes of 1-3
-  characters, for prefix matching and BM25 relevance;
-- ``grams``: trigrams of the folded names of users and tags, to find near misses (typos):
-  candidates sharing trigrams with the query, kept when their similarity is high enough.
+Over one documents table:
+- ``tokens``: each word of a name (users, tags, places) in a B-tree, so a prefix is a range
+  scan and the most popular matches come first without ranking every match (a one-letter
+  prefix matches thousands of people);
+- ``words``: an FTS5 table of captions (posts), for full text with BM25 relevance;
+- ``grams``: an FTS5 trigram table of the names of users and tags, to find near misses
+  (typos): candidates sharing trigrams with the query, kept when similar enough.
 """
 
 from __future__ import annotations
@@ -27,8 +29,12 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
     rowid INTEGER PRIMARY KEY, kind TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL,
     popularity REAL NOT NULL, author_id TEXT, UNIQUE (kind, id));
+CREATE TABLE IF NOT EXISTS tokens (
+    token TEXT NOT NULL, kind TEXT NOT NULL, popularity REAL NOT NULL, doc INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS tokens_by_prefix ON tokens (kind, token, popularity);
+CREATE INDEX IF NOT EXISTS tokens_by_doc ON tokens (doc);
 CREATE VIRTUAL TABLE IF NOT EXISTS words USING fts5(
-    name, body, tokenize = 'unicode61 remove_diacritics 0', prefix = '1 2 3');
+    body, tokenize = 'unicode61 remove_diacritics 0', prefix = '2 3');
 CREATE VIRTUAL TABLE IF NOT EXISTS grams USING fts5(name, tokenize = 'trigram');
 """
 _TYPO_KINDS = (USER, TAG)
@@ -63,8 +69,13 @@ class SqliteEngine:
                     (doc.kind, doc.id, doc.name, doc.popularity, doc.author_id),
                 )
                 rowid = cursor.lastrowid
-                db.execute("INSERT INTO words (rowid, name, body) VALUES (?,?,?)",
-                           (rowid, fold(doc.name), fold(doc.body)))  # fmt: skip
+                if doc.kind == POST:
+                    db.execute("INSERT INTO words (rowid, body) VALUES (?,?)",
+                               (rowid, fold(doc.body)))  # fmt: skip
+                else:
+                    db.executemany("INSERT INTO tokens VALUES (?,?,?,?)", [
+                        (token, doc.kind, doc.popularity, rowid)
+                        for token in dict.fromkeys(words(doc.name))])  # fmt: skip
                 if doc.kind in _TYPO_KINDS:
                     db.execute("INSERT INTO grams (rowid, name) VALUES (?,?)",
                                (rowid, fold(doc.name)))  # fmt: skip
@@ -84,7 +95,7 @@ class SqliteEngine:
 
     def clear(self) -> None:
         db = self._db()
-        for table in ("docs", "words", "grams"):
+        for table in ("docs", "tokens", "words", "grams"):
             db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
 
     def search(self, text: str, kinds: Iterable[str], limit: int) -> list[Hit]:
@@ -93,19 +104,15 @@ class SqliteEngine:
         if not terms or not kinds:
             return []
         db = self._db()
-        marks = ",".join("?" * len(kinds))
-        # Every word a prefix: of a name (users, tags, places) or of a caption (posts).
-        match = " AND ".join(f'"{term}"*' for term in terms)
-        rows = db.execute(
-            f"""SELECT d.kind, d.id, d.name, d.popularity, d.author_id, bm25(words, 4.0, 1.0)
-                FROM words JOIN docs d ON d.rowid = words.rowid
-                WHERE words MATCH ? AND d.kind IN ({marks})
-                ORDER BY bm25(words, 4.0, 1.0) LIMIT ?""",  # noqa: S608 - placeholders only
-            (match, *kinds, limit * 5),
-        ).fetchall()
-        hits = {(kind, doc_id): _score(-rank, popularity, fold(name), terms, kind)
-                for kind, doc_id, name, popularity, _, rank in rows}  # fmt: skip
-        authors = {(row[0], row[1]): row[4] for row in rows}
+        hits: dict[tuple[str, str], float] = {}
+        authors: dict[tuple[str, str], str | None] = {}
+        named = [k for k in kinds if k != POST]
+        if named:
+            hits.update(self._names(db, terms, named, limit))
+        if POST in kinds:
+            for doc_id, author_id, popularity, rank in self._captions(db, terms, limit):
+                hits[(POST, doc_id)] = -rank + math.log1p(max(popularity, 0.0)) * 0.3
+                authors[(POST, doc_id)] = author_id
         typo_kinds = [k for k in kinds if k in _TYPO_KINDS]
         typed = " ".join(terms)
         if len(hits) < limit and typo_kinds and len(typed) >= 3:
@@ -119,6 +126,38 @@ class SqliteEngine:
         ranked = sorted(hits.items(), key=lambda item: item[1], reverse=True)[:limit]
         return [Hit(kind, doc_id, score, authors.get((kind, doc_id)))
                 for (kind, doc_id), score in ranked]  # fmt: skip
+
+    def _names(self, db: sqlite3.Connection, terms: list[str], kinds: list[str],
+               limit: int) -> dict[tuple[str, str], float]:  # fmt: skip
+        """Names with a word starting with each term; the most popular of the first term's
+        range are considered (a range scan on the index, not a ranking of every match)."""
+        marks = ",".join("?" * len(kinds))
+        first = terms[0]
+        rows = db.execute(
+            f"""SELECT d.kind, d.id, d.name, d.popularity FROM docs d WHERE d.rowid IN (
+                    SELECT doc FROM tokens WHERE kind IN ({marks}) AND token >= ? AND token < ?
+                    ORDER BY popularity DESC LIMIT ?)""",  # noqa: S608 - placeholders only
+            (*kinds, first, first + "\U0010ffff", max(limit * 20, 200)),
+        ).fetchall()
+        found = {}
+        for kind, doc_id, name, popularity in rows:
+            tokens = words(name)
+            if not all(any(t.startswith(term) for t in tokens) for term in terms):
+                continue
+            exact = sum(term in tokens for term in terms)
+            starts = fold(name).startswith(first)
+            found[(kind, doc_id)] = (2.0 * starts + 1.0 * exact
+                                     + math.log1p(max(popularity, 0.0)) * 0.3)  # fmt: skip
+        return found
+
+    def _captions(self, db: sqlite3.Connection, terms: list[str], limit: int) -> list[tuple]:
+        match = " AND ".join(f'"{term}"*' for term in terms)
+        return db.execute(
+            """SELECT d.id, d.author_id, d.popularity, bm25(words) FROM words
+               JOIN docs d ON d.rowid = words.rowid
+               WHERE words MATCH ? ORDER BY bm25(words) LIMIT ?""",
+            (match, limit * 3),
+        ).fetchall()
 
     def _near(self, db: sqlite3.Connection, text: str, kinds: list[str],
               limit: int) -> list[tuple]:  # fmt: skip
@@ -135,11 +174,10 @@ class SqliteEngine:
             (query, *kinds, limit),
         ).fetchall()
         by_start = db.execute(
-            f"""SELECT d.kind, d.id, d.name, d.popularity
-                FROM words JOIN docs d ON d.rowid = words.rowid
-                WHERE words MATCH ? AND d.kind IN ({marks})
-                ORDER BY d.popularity DESC LIMIT ?""",  # noqa: S608 - placeholders only
-            (f'name: "{text[:2]}"*', *kinds, limit),
+            f"""SELECT d.kind, d.id, d.name, d.popularity FROM docs d WHERE d.rowid IN (
+                    SELECT doc FROM tokens WHERE kind IN ({marks}) AND token >= ? AND token < ?
+                    ORDER BY popularity DESC LIMIT ?)""",  # noqa: S608 - placeholders only
+            (*kinds, text[:2], text[:2] + "\U0010ffff", limit),
         ).fetchall()
         return list(dict.fromkeys(by_grams + by_start))
 
@@ -150,10 +188,4 @@ class SqliteEngine:
         if found:
             for table in ("docs", "words", "grams"):
                 db.execute(f"DELETE FROM {table} WHERE rowid = ?", found)  # noqa: S608
-
-
-def _score(relevance: float, popularity: float, name: str, terms: list[str], kind: str) -> float:
-    """BM25, plus a bonus when the name starts with what was typed, plus popularity (log):
-    typing "ali" ranks @alice with 10k followers above @alina with 3."""
-    starts = name.startswith(terms[0]) if kind != POST else False
-    return relevance + (2.0 if starts else 0.0) + math.log1p(max(popularity, 0.0)) * 0.3
+            db.execute("DELETE FROM tokens WHERE doc = ?", found)
