@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-REQUIREMENTS := requirements.txt requirements-dev.txt functions/media/requirements.txt
+REQUIREMENTS := requirements.txt requirements-dev.txt functions/media/requirements.txt \
+	functions/recommender/requirements.txt
 
 # make run SEED=1 EMULATOR=localstack API_PORT=8010 ...
 EMULATOR ?= moto

@@ -13,7 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import connections, conversations, posts, profiles, relationships
+from chalicelib import (
+    connections,
+    conversations,
+    interactions,
+    posts,
+    profiles,
+    relationships,
+)
 from chalicelib.errors import Forbidden, ValidationError
 from chalicelib.ids import new_id, now_ms
 from chalicelib.pagination import Page, decode_position, encode_position
@@ -59,6 +66,8 @@ def send(viewer_id: str, body: dict[str, Any], origin: str | None = None) -> dic
         return {**_sent_before(conversation.conversation_id, viewer_id, client_id),
                 "duplicate": True}  # fmt: skip
     _deliver(conversation, message, origin)
+    if post_id is not None:
+        interactions.record(viewer_id, "post", post_id, "share")
     return {**view(message, viewer_id, _post_previews([message], [viewer_id])),
             "duplicate": False}  # fmt: skip
 

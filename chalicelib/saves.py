@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pynamodb.exceptions import PutError
 
-from chalicelib import posts
+from chalicelib import interactions, posts
 from chalicelib.ids import now_ms
 from chalicelib.pagination import Page, decode_cursor, encode_cursor
 from chalicelib.tables import Save
@@ -20,6 +20,8 @@ def save(viewer_id: str, post_id: str) -> dict[str, bool]:
     except PutError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise
+    else:
+        interactions.record(viewer_id, "post", post_id, "save")
     return {"saved": True}
 
 

@@ -60,6 +60,7 @@ class Settings:
     uploads_bucket: str
     media_bucket: str
     media_queue_url: str
+    models_bucket: str
     upload_max_bytes: int
     upload_url_seconds: int
     media_url_seconds: int
@@ -104,6 +105,7 @@ class Settings:
             uploads_bucket=env.get("UPLOADS_BUCKET", ""),
             media_bucket=env.get("MEDIA_BUCKET", ""),
             media_queue_url=env.get("MEDIA_QUEUE_URL", ""),
+            models_bucket=env.get("MODELS_BUCKET", ""),
             upload_max_bytes=_int(env, "UPLOAD_MAX_BYTES", 20 * 1024 * 1024),
             upload_url_seconds=_int(env, "UPLOAD_URL_SECONDS", 15 * 60),
             media_url_seconds=_int(env, "MEDIA_URL_SECONDS", 6 * 3600),

@@ -26,7 +26,16 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib import activity, captions, feed, follows, hashtags, places, profiles
+from chalicelib import (
+    activity,
+    captions,
+    feed,
+    follows,
+    hashtags,
+    interactions,
+    places,
+    profiles,
+)
 from chalicelib.clients import client
 from chalicelib.errors import NotFound
 from chalicelib.observability import logger
@@ -158,6 +167,7 @@ def on_follow_record(record: Any) -> None:
     old, new = _images(record)
     if new and not old:
         feed.on_follow(new["follower_id"], new["followee_id"])
+        interactions.record(new["follower_id"], "user", new["followee_id"], "follow")
         activity.record(new["followee_id"], activity.FOLLOW, new["follower_id"],
                         f"follow#{new['follower_id']}")  # fmt: skip
     elif old and not new:
@@ -181,6 +191,7 @@ def on_like_record(record: Any) -> None:
     old, new = _images(record)
     if new and not old:
         activity.like_added(new["author_id"], new["post_id"], new["user_id"])
+        interactions.record(new["user_id"], "post", new["post_id"], "like")
     elif old and not new:
         try:
             left = int(Post.get(old["post_id"], attributes_to_get=["likes_count"]).likes_count)
@@ -193,6 +204,7 @@ def on_comment_record(record: Any) -> None:
     old, new = _images(record)
     if new and not old:
         comment_id, post_id, author_id = new["comment_id"], new["post_id"], new["author_id"]
+        interactions.record(author_id, "post", post_id, "comment")
         activity.record(new["post_author_id"], activity.COMMENT, author_id,
                         f"comment#{comment_id}", post_id=post_id, comment_id=comment_id,
                         text=new["text"])  # fmt: skip

@@ -512,6 +512,33 @@ class RecentSearch(Model):
     expires_at = TTLAttribute()
 
 
+class Interaction(Model):
+    """One piece of implicit feedback: a user did something to a post or an account."""
+
+    Meta = _meta("interactions")
+
+    user_id = UnicodeAttribute(hash_key=True)
+    interaction_id = UnicodeAttribute(range_key=True)  # time-sorted
+    item_type = UnicodeAttribute()  # post | user
+    item_id = UnicodeAttribute()
+    kind = UnicodeAttribute()  # like, comment, save, share, follow, search, view
+    weight = NumberAttribute()
+    at = NumberAttribute()  # milliseconds
+    expires_at = TTLAttribute()
+
+
+class Recommendation(Model):
+    """A user's explore list (``kind`` "explore") or suggested accounts ("users")."""
+
+    Meta = _meta("recommendations")
+
+    user_id = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute(range_key=True)
+    items = ListAttribute(default=list)  # [{"id", "author_id"?, "reason", "score"}]
+    computed_at = NumberAttribute()
+    expires_at = TTLAttribute()
+
+
 # --- direct messages -----------------------------------------------------------------------
 
 

@@ -34,11 +34,38 @@ def parse(argv: list[str]) -> argparse.Namespace:
                      help="do not restart the API when a file changes")  # fmt: skip
     run.add_argument("--retry-delay", type=int, default=2,
                      help="seconds before a failed queue message is retried")  # fmt: skip
+    invoke = commands.add_parser("invoke", help="run a template function once, against a "
+                                 "running local cloud (e.g. RecommenderFunction)")  # fmt: skip
+    invoke.add_argument("function", help="the function's logical id in infra/template.yaml")
+    invoke.add_argument("--event", default="{}", help="the event, as JSON")
+    invoke.add_argument("--state-dir", type=Path, default=Options.state_dir)
     return parser.parse_args(argv)
+
+
+def invoke(arguments: argparse.Namespace) -> int:
+    """Runs the handler in this process with the running cloud's settings."""
+    import json
+    import os
+
+    state_file = arguments.state_dir / "local-cloud.json"
+    if not state_file.exists():
+        print(f"no local cloud is running (no {state_file}); start one with `make run`")
+        return 2
+    os.environ.update(json.loads(state_file.read_text())["env"])
+    from local_cloud.bus import local_handler
+    from local_cloud.lambda_context import LambdaContext
+    from local_cloud.provision import load_template
+
+    handler = local_handler(load_template(), arguments.function)
+    context = LambdaContext(function_name=arguments.function, region="us-east-1")
+    print(json.dumps(handler(json.loads(arguments.event), context), default=str))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     arguments = parse(sys.argv[1:] if argv is None else argv)
+    if arguments.command == "invoke":
+        return invoke(arguments)
     logging.basicConfig(
         level=logging.INFO,
         format="%(asctime)s %(name)-18.18s | %(message)s",

@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import importlib
+import importlib.util
 import logging
 import re
 import sys
@@ -315,10 +316,22 @@ def import_handler(spec: str) -> Handler:
     """``functions/media/handler.lambda_handler`` → that function, with its directory as the
     code root (as Lambda's task root is in the container image)."""
     path, function = spec.rsplit(".", 1)
-    code_root, module = str(REPOSITORY / Path(path).parent), Path(path).name
+    source = REPOSITORY / f"{path}.py"
+    code_root = str(source.parent)
     if code_root not in sys.path:
         sys.path.insert(0, code_root)
-    return getattr(importlib.import_module(module), function)
+    # Several functions have a handler.py: each is loaded under a name of its own.
+    name = f"{source.parent.name}_{source.stem}"
+    if name not in sys.modules:
+        spec_ = importlib.util.spec_from_file_location(name, source)
+        module = importlib.util.module_from_spec(spec_)
+        sys.modules[name] = module
+        try:
+            spec_.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+    return getattr(sys.modules[name], function)
 
 
 class EventBus:
@@ -353,6 +366,7 @@ class EventBus:
             else:
                 log.warning("no local delivery for %s (%s)", source.name, type(source).__name__)
         consumers.extend(_template_mappings(stack, retry_delay))
+        jobs.update(template_schedules(stack.template))
         return cls(consumers, Scheduler(jobs, region))
 
     def start(self) -> None:
@@ -396,3 +410,28 @@ def _template_mappings(stack: Stack, retry_delay: int) -> list[Consumer]:
         consumers.append(QueueWorker(stack, stack.physical_ids[queue_id], handler, function_name,
                                      properties.get("BatchSize", 10), retry_delay))  # fmt: skip
     return consumers
+
+
+def local_handler(template: dict[str, Any], function_id: str) -> Handler:
+    """The handler a template function's ``Metadata.LocalHandler`` names."""
+    return import_handler(template["Resources"][function_id]["Metadata"]["LocalHandler"])
+
+
+def template_schedules(template: dict[str, Any]) -> dict[str, tuple[Handler, str, float | None]]:
+    """``AWS::Events::Rule`` schedules whose target is a function with a local handler."""
+    jobs: dict[str, tuple[Handler, str, float | None]] = {}
+    resources = template["Resources"]
+    for rule in resources.values():
+        properties = rule.get("Properties", {})
+        if rule["Type"] != "AWS::Events::Rule" or "ScheduleExpression" not in properties:
+            continue
+        for target in properties.get("Targets", []):
+            function_id = target["Arn"]["Fn::GetAtt"][0]
+            try:
+                handler = local_handler(template, function_id)
+            except ImportError as missing:
+                log.error("%s is not scheduled: %s", function_id, missing)
+                continue
+            expression = properties["ScheduleExpression"]
+            jobs[function_id] = (handler, expression, rate_seconds(expression))
+    return jobs

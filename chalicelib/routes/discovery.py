@@ -1,11 +1,14 @@
-"""Lists of posts and news: the home feed, activity, hashtag and place pages."""
+"""Lists of posts and news: the home feed, explore, suggestions, activity, hashtag and place
+pages; and the view events the app reports."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import activity, feed, hashtags, places
-from chalicelib.routes.http import ApiBlueprint, caller, page_args
+from chalice import Response
+
+from chalicelib import activity, feed, hashtags, interactions, places, recommendations
+from chalicelib.routes.http import ApiBlueprint, caller, json_body, page_args
 
 discovery = ApiBlueprint(__name__)
 
@@ -14,6 +17,28 @@ discovery = ApiBlueprint(__name__)
 def home_feed() -> dict[str, Any]:
     request = discovery.current_request
     return feed.read(caller(request).user_id, *page_args(request)).to_dict()
+
+
+@discovery.route("/feed/explore", methods=["GET"])
+def explore_feed() -> dict[str, Any]:
+    request = discovery.current_request
+    limit, _ = page_args(request)
+    return recommendations.explore(caller(request).user_id, limit)
+
+
+@discovery.route("/suggestions/users", methods=["GET"])
+def suggested_users() -> dict[str, Any]:
+    request = discovery.current_request
+    limit, _ = page_args(request)
+    return recommendations.suggested_accounts(caller(request).user_id, limit)
+
+
+@discovery.route("/events", methods=["POST"])
+def report_events() -> Response:
+    request = discovery.current_request
+    accepted = interactions.record_events(caller(request).user_id,
+                                          json_body(request).get("events"))  # fmt: skip
+    return Response(accepted, status_code=202)
 
 
 @discovery.route("/activity", methods=["GET"])

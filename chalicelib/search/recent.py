@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from chalicelib import interactions
 from chalicelib.errors import ValidationError
 from chalicelib.ids import new_id
 from chalicelib.search.documents import KINDS
@@ -27,6 +28,8 @@ def record(viewer_id: str, body: dict[str, Any]) -> dict[str, Any]:
     item = RecentSearch(viewer_id, new_id(), text=query.strip(), kind=kind, target_id=target,
                         expires_at=datetime.now(UTC) + KEEP_FOR)  # fmt: skip
     item.save()
+    if target is not None and kind in ("user", "post"):
+        interactions.record(viewer_id, kind, target, "search")  # a search click is a signal
     return _view(item)
 
 

@@ -1,0 +1,103 @@
+"""The recommender job: read the signals, fit, write every user's explore list and suggestions.
+
+Fired hourly by the EventBridge rule in infra/template.yaml (locally by the bus's scheduler,
+or on demand: ``python -m local_cloud invoke RecommenderFunction``). An event may carry
+``{"shard": i, "shards": n}`` to score one slice of the users with the model another
+invocation wrote to S3: how the job grows past one invocation (docs/recommender.md).
+"""
+
+from __future__ import annotations
+
+import io
+import time
+import zlib
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import model
+import numpy as np
+from scipy import sparse
+
+from chalicelib import interactions
+from chalicelib.clients import client
+from chalicelib.settings import settings
+from chalicelib.tables import Block, Follow, Interaction, Post, Recommendation, User
+
+KEEP_FOR = timedelta(days=2)
+TRENDING = "~trending"  # the list for people the job has not scored yet
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    started = time.monotonic()
+    now = int(time.time() * 1000)
+    rows = [interactions.as_dict(item) for item in Interaction.scan()]
+    data = model.build(rows, now)
+    posts = {p.post_id: p for p in Post.scan(attributes_to_get=["post_id", "author_id",
+                                                                "status"])}  # fmt: skip
+    authors = {post_id: p.author_id for post_id, p in posts.items()}
+    # Only ready posts are recommended (read time re-checks visibility anyway).
+    keep = np.array([posts.get(p) is not None and posts[p].status == "ready"
+                     for p in data.posts], dtype=bool)  # fmt: skip
+    if keep.size:
+        data.matrix = data.matrix @ sparse.diags(keep.astype(np.float32))
+    similar = model.similarities(data.matrix)
+    _save_model(similar, data.posts)
+
+    shard, shards = int(event.get("shard", 0)), int(event.get("shards", 1))
+    rows_here = [r for r, u in enumerate(data.users) if zlib.crc32(u.encode()) % shards == shard]
+    explore = model.recommend(data, similar, authors, rows_here)
+    follows: dict[str, set[str]] = defaultdict(set)
+    for edge in Follow.scan(attributes_to_get=["follower_id", "followee_id"]):
+        follows[edge.follower_id].add(edge.followee_id)
+    blocked = {(b.blocker_id, b.blocked_id) for b in Block.scan(
+        attributes_to_get=["blocker_id", "blocked_id"])}  # fmt: skip
+    engaged = model.engaged_authors(data, authors)
+    users = [u.user_id for u in User.scan(attributes_to_get=["user_id"])]
+    names = {u.user_id: u.username for u in User.scan(attributes_to_get=["user_id", "username"])}
+
+    expires = datetime.now(UTC) + KEEP_FOR
+    written = 0
+    with Recommendation.batch_write() as batch:
+        for user, picked in explore.items():
+            batch.save(Recommendation(user, "explore", computed_at=now, expires_at=expires,
+                                      items=_explore_items(picked, authors)))  # fmt: skip
+            written += 1
+        if shard == 0:
+            trending = model.trending_for_newcomers(data, authors)
+            batch.save(Recommendation(TRENDING, "explore", computed_at=now, expires_at=expires,
+                                      items=_explore_items(trending, authors)))  # fmt: skip
+        for user in users:
+            if zlib.crc32(user.encode()) % shards != shard:
+                continue
+            suggestions = model.suggest_accounts(user, follows, engaged, blocked)
+            batch.save(Recommendation(user, "users", computed_at=now, expires_at=expires,
+                                      items=[{"id": c, "score": round(s, 4),
+                                              "reason": _reason(r, names)}
+                                             for c, s, r in suggestions]))  # fmt: skip
+    return {"users": len(data.users), "posts": len(data.posts), "interactions": len(rows),
+            "explore_lists": written, "seconds": round(time.monotonic() - started, 2)}
+
+
+def _explore_items(picked: list, authors: dict[str, str]) -> list[dict[str, Any]]:
+    return [{"id": post_id, "author_id": authors.get(post_id, ""), "score": round(score, 4),
+             "because": because} for post_id, score, because in picked
+            if authors.get(post_id)]  # fmt: skip
+
+
+def _reason(raw: str, names: dict[str, str]) -> str:
+    if raw.startswith("followed by:"):
+        return f"followed by {names.get(raw.split(':', 1)[1], 'someone you follow')}"
+    return "people like you engage with their posts"
+
+
+def _save_model(similar: sparse.csr_matrix, post_ids: list[str]) -> None:
+    bucket = settings().models_bucket
+    if not bucket:
+        return
+    buffer = io.BytesIO()
+    sparse.save_npz(buffer, similar)
+    client("s3").put_object(Bucket=bucket, Key="recommender/similarities.npz",
+                            Body=buffer.getvalue())  # fmt: skip
+    client("s3").put_object(Bucket=bucket, Key="recommender/posts.txt",
+                            Body="\n".join(post_ids).encode())  # fmt: skip
