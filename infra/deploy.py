@@ -4,8 +4,8 @@
 2. Upload the API's deployment.zip to an artifacts bucket and point the functions at it.
 3. Create the JWT signing key in SSM the first time (a random SecureString).
 4. Deploy the stack with a CloudFormation change set and wait.
-5. Where Docker runs, build the media function's image, push it to the stack's ECR
-   repository and deploy again with its URI (the function exists only once an image does).
+5. Where Docker runs, build the media and recommender images, push them to the stack's ECR
+   repositories and deploy again with their URIs (the functions exist only once images do).
 6. Print the stage's outputs: the REST API's URL and the websocket URL.
 
 LocalStack's open-source image has neither websocket APIs nor container-image Lambdas, so
@@ -62,11 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     _upload_code(clients, args.stage, out / "deployment.zip", template)
     _ensure_jwt_secret(clients, args.stage)
     name = f"glimpse-{args.stage}"
-    parameters = {"Stage": args.stage, "MediaImageUri": "",
+    parameters = {"Stage": args.stage, "MediaImageUri": "", "RecommenderImageUri": "",
                   "SearchInstanceType": args.search_instance if args.target == "aws" else ""}
     outputs = _deploy(clients, name, template, parameters)
     if args.target == "aws" and not args.no_image and _docker_works():
-        parameters["MediaImageUri"] = _push_media_image(clients, outputs["MediaRepositoryUri"])
+        for parameter, repository, dockerfile in _IMAGES:
+            parameters[parameter] = _push_image(clients, outputs[repository], dockerfile)
         outputs = _deploy(clients, name, template, parameters)
     for key in ("EndpointURL", "WebsocketConnectEndpointURL", "UploadsBucket", "MediaBucket"):
         if key in outputs:
@@ -163,7 +164,13 @@ def _docker_works() -> bool:
     return subprocess.run(["docker", "info"], capture_output=True).returncode == 0
 
 
-def _push_media_image(clients: _Clients, repository: str) -> str:
+_IMAGES = (
+    ("MediaImageUri", "MediaRepositoryUri", "functions/media/Dockerfile"),
+    ("RecommenderImageUri", "RecommenderRepositoryUri", "functions/recommender/Dockerfile"),
+)
+
+
+def _push_image(clients: _Clients, repository: str, dockerfile: str) -> str:
     import base64
 
     tag = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
@@ -173,7 +180,7 @@ def _push_media_image(clients: _Clients, repository: str) -> str:
     user, password = base64.b64decode(token["authorizationToken"]).decode().split(":", 1)
     subprocess.run(["docker", "login", "--username", user, "--password-stdin",
                     token["proxyEndpoint"]], input=password.encode(), check=True)  # fmt: skip
-    subprocess.run(["docker", "build", "-f", "functions/media/Dockerfile", "-t", image, "."],
+    subprocess.run(["docker", "build", "-f", dockerfile, "-t", image, "."],
                    cwd=stack.REPOSITORY, check=True)  # fmt: skip
     subprocess.run(["docker", "push", image], check=True)
     return image

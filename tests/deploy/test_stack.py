@@ -102,12 +102,17 @@ def test_the_template_deploys_into_the_emulator_with_the_functions() -> None:
         deploy._deploy(clients, "glimpse-ci", stack.load_template(), {
             "Stage": "ci",
             "MediaImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/glimpse-ci-media:1",
+            "RecommenderImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/rec:1",
         })  # fmt: skip
         functions = boto3.client("lambda").list_functions()["Functions"]
-        assert [f["FunctionName"] for f in functions] == ["glimpse-ci-media"]
+        assert sorted(f["FunctionName"] for f in functions) == [
+            "glimpse-ci-media", "glimpse-ci-recommender"]
+        (rule,) = boto3.client("events").list_rules()["Rules"]
+        assert rule["ScheduleExpression"] == "rate(1 hour)"
         assert boto3.client("lambda").list_event_source_mappings()["EventSourceMappings"]
         repositories = boto3.client("ecr").describe_repositories()["repositories"]
-        assert [r["repositoryName"] for r in repositories] == ["glimpse-ci-media"]
+        assert sorted(r["repositoryName"] for r in repositories) == [
+            "glimpse-ci-media", "glimpse-ci-recommender"]
         buckets = {b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]}
         assert "glimpse-ci-uploads-123456789012" in buckets
 
@@ -118,3 +123,21 @@ def test_localstack_gets_the_stack_without_paid_features(merged: tuple[Path, dic
     text = json.dumps(trimmed)
     assert "AWS::ApiGatewayV2" not in text and "WebsocketAPI" not in text
     assert "APIHandler" in trimmed["Resources"] and "UsersTable" in trimmed["Resources"]
+
+
+def test_the_recommender_role_reaches_exactly_what_the_job_uses() -> None:
+    template = stack.load_template()
+    statements = template["Resources"]["RecommenderFunctionRole"]["Properties"]["Policies"][0][
+        "PolicyDocument"]["Statement"]
+    granted = set()
+    for statement in statements:
+        if statement["Action"][0].startswith("dynamodb:"):
+            resources = statement["Resource"]
+            granted |= _table_ids(resources if isinstance(resources, list) else [resources])
+    job = (REPOSITORY / "functions" / "recommender" / "handler.py").read_text()
+    imported = re.search(r"from chalicelib.tables import (.+)", job).group(1)
+    from chalicelib import tables
+
+    names = _template_table_names(template)
+    used = {getattr(tables, name.strip()).Meta.table_name for name in imported.split(",")}
+    assert {names[t] for t in granted} == used
