@@ -2,7 +2,7 @@
 
 1. A sparse user × post matrix of scores: each interaction's kind weight (a save counts more
    than a view) times a time decay (half-life ``HALF_LIFE_DAYS``), summed.
-2. Item-item cosine similarity from the column-normalised matrix, XᵀX, pruned to the
+2. Item-item similarity: an asymmetric cosine of XᵀX with heavy users damped, pruned to the
    ``NEIGHBOURS`` strongest neighbours of each post (sparse, and noise dropped).
 3. A user's candidates: their scores times the similarities, minus what they engaged with
    and their own posts; the best ``TOP`` with the post they come from (for the reason).
@@ -21,7 +21,8 @@ import numpy as np
 from scipy import sparse
 
 HALF_LIFE_DAYS = 14.0
-NEIGHBOURS = 50
+NEIGHBOURS = 100
+ALPHA = 0.7
 TOP = 50
 COLD_START_INTERACTIONS = 5
 
@@ -49,15 +50,23 @@ def build(rows: list[dict], now_ms: int) -> Interactions:
     matrix = sparse.csr_matrix((np.array(v, dtype=np.float32), (r, c)),
                                shape=(len(users), len(posts)))  # fmt: skip
     matrix.sum_duplicates()
+    # Diminishing returns: the tenth view of a post says less than the first like.
+    matrix.data = np.log1p(matrix.data)
     return Interactions(list(users), list(posts), matrix)
 
 
-def similarities(matrix: sparse.csr_matrix, neighbours: int = NEIGHBOURS) -> sparse.csr_matrix:
-    """Cosine similarity between posts, keeping each post's strongest ``neighbours``."""
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=0)).ravel())
-    norms[norms == 0] = 1.0
-    normalised = matrix @ sparse.diags(1.0 / norms)
-    similar = (normalised.T @ normalised).tocsr()
+def similarities(matrix: sparse.csr_matrix, neighbours: int = NEIGHBOURS,
+                 alpha: float = ALPHA) -> sparse.csr_matrix:  # fmt: skip
+    """Asymmetric cosine between posts (``alpha`` 0.5 is plain cosine; higher leans away
+    from very popular posts), each user's votes damped by how much they interact, keeping
+    each post's strongest ``neighbours``. On the benchmark's time split this scores an NDCG@10
+    above implicit's ALS (bench/recommender)."""
+    activity = 1 / np.log2(2 + np.diff(matrix.indptr))
+    squares = np.asarray(matrix.multiply(matrix).sum(axis=0)).ravel()
+    squares[squares == 0] = 1.0
+    co = ((sparse.diags(activity) @ matrix).T @ matrix).tocsr()
+    similar = (sparse.diags(1 / squares**alpha) @ co @ sparse.diags(1 / squares**(1 - alpha)))
+    similar = similar.tocsr()
     similar.setdiag(0)
     similar.eliminate_zeros()
     rows, cols, vals = [], [], []
@@ -86,19 +95,27 @@ def recommend(data: Interactions, similar: sparse.csr_matrix, authors: dict[str,
     """For each user (row): [(post_id, score, because_of_post_id or None for trending)]."""
     popular = trending(data, top * 2)
     scores = (data.matrix @ similar).tocsr()
+    by_column = similar.tocsc()  # "because of which post": a column per candidate
     counts = np.diff(data.matrix.indptr)
     result = {}
     for row in user_rows if user_rows is not None else range(len(data.users)):
         user = data.users[row]
-        seen = set(data.matrix.indices[data.matrix.indptr[row] : data.matrix.indptr[row + 1]])
+        engaged = data.matrix.indices[data.matrix.indptr[row] : data.matrix.indptr[row + 1]]
+        seen = set(engaged.tolist())
         start, end = scores.indptr[row], scores.indptr[row + 1]
-        candidates = [(int(i), float(s)) for i, s in zip(scores.indices[start:end],
-                      scores.data[start:end], strict=True)]  # fmt: skip
-        candidates = [(i, s) for i, s in candidates
-                      if i not in seen and authors.get(data.posts[i]) != user]  # fmt: skip
-        candidates.sort(key=lambda item: item[1], reverse=True)
-        picked = [(data.posts[i], s, _because(data, similar, row, i))
-                  for i, s in candidates[:top]]  # fmt: skip
+        items, values = scores.indices[start:end], scores.data[start:end]
+        fresh = ~np.isin(items, engaged)
+        items, values = items[fresh], values[fresh]
+        order = np.argsort(-values)
+        picked = []
+        for position in order:
+            post = data.posts[int(items[position])]
+            if authors.get(post) == user:
+                continue
+            picked.append((post, float(values[position]),
+                           _because(data, by_column, row, int(items[position]))))
+            if len(picked) == top:
+                break
         # Little history: fill up with what is trending, more of it the less we know.
         share = max(0.0, 1 - counts[row] / COLD_START_INTERACTIONS)
         if share > 0 or len(picked) < top:
@@ -142,13 +159,20 @@ def suggest_accounts(user: str, follows: dict[str, set[str]], engaged_authors: d
     return found
 
 
-def _because(data: Interactions, similar: sparse.csr_matrix, row: int, item: int) -> str | None:
+def _because(data: Interactions, by_column: sparse.csc_matrix, row: int,
+             item: int) -> str | None:  # fmt: skip
     """The post the user engaged with that contributes most to this candidate."""
     start, end = data.matrix.indptr[row], data.matrix.indptr[row + 1]
-    engaged = data.matrix.indices[start:end]
-    weights = data.matrix.data[start:end]
-    column = similar[:, item].toarray().ravel()[engaged] * weights
-    return data.posts[int(engaged[int(np.argmax(column))])] if len(engaged) else None
+    column_start, column_end = by_column.indptr[item], by_column.indptr[item + 1]
+    common, in_row, in_column = np.intersect1d(
+        data.matrix.indices[start:end], by_column.indices[column_start:column_end],
+        assume_unique=True, return_indices=True,
+    )
+    if not len(common):
+        return None
+    contribution = (data.matrix.data[start:end][in_row]
+                    * by_column.data[column_start:column_end][in_column])  # fmt: skip
+    return data.posts[int(common[int(np.argmax(contribution))])]
 
 
 def engaged_authors(data: Interactions, authors: dict[str, str]) -> dict[str, Counter]:
