@@ -181,6 +181,92 @@ print(json.dumps(times))
 """
 
 
+def naive_renditions(data: bytes) -> list[bytes]:
+    """The obvious Pillow code: decode everything, resize each rendition from the original."""
+    image = Image.open(io.BytesIO(data))
+    image = image.convert("RGB")
+    out = []
+    for side in (LARGE, MEDIUM, SMALL):
+        scale = side / max(image.size)
+        size = (round(image.width * scale), round(image.height * scale))
+        out.append(encoded(image.resize(size, Image.Resampling.LANCZOS), "JPEG", quality=85,
+                           progressive=True, optimize=True))  # fmt: skip
+    edge = min(image.size)
+    box = ((image.width - edge) // 2, (image.height - edge) // 2)
+    square = image.crop((*box, box[0] + edge, box[1] + edge))
+    out.append(encoded(square.resize((150, 150), Image.Resampling.LANCZOS), "JPEG",
+                       quality=85, progressive=True, optimize=True))  # fmt: skip
+    return out
+
+
+def our_renditions(data: bytes) -> list[bytes]:
+    """The pipeline's rendition step: shrink-on-load, then each size from the 1080 px one."""
+    large = fit(decode(data, fit=LARGE).image, LARGE)
+    return [render(name, image).data for name, image in (
+        ("large", large), ("medium", fit(large, MEDIUM)), ("small", fit(large, SMALL)),
+        ("thumb", thumb(large, [])))]  # fmt: skip
+
+
+def vips_renditions(data: bytes) -> list[bytes] | None:
+    """libvips (pyvips) making the same four files, with its own shrink-on-load."""
+    import pyvips
+
+    out = []
+    for side in (LARGE, MEDIUM, SMALL):
+        image = pyvips.Image.thumbnail_buffer(data, side, height=side, size="down")
+        out.append(image.jpegsave_buffer(Q=85, interlace=True, keep="none"))
+    square = pyvips.Image.thumbnail_buffer(data, 150, height=150, crop="centre")
+    out.append(square.jpegsave_buffer(Q=85, interlace=True, keep="none"))
+    return out
+
+
+def peak_mb(function: str, jpeg_path: Path) -> tuple[float, float]:
+    """Peak resident memory of a fresh interpreter running one variant on the 12 MP JPEG
+    (read from a file, so making it does not set the high-water mark), and what the step
+    added to the peak after imports and reading."""
+    # A forked child starts with its parent's high-water mark: reset it (Linux, clear_refs 5)
+    # and read VmHWM instead of ru_maxrss.
+    code = f"""
+import sys
+def peak():
+    return int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1])
+open("/proc/self/clear_refs", "w").write("5")
+sys.path.insert(0, {str(ROOT / "bench" / "media")!r})
+import run
+from run import process, naive_renditions
+data = open({str(jpeg_path)!r}, "rb").read()
+before = peak()
+{function}
+print(before, peak())
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    before, after = map(int, done.stdout.split()[-2:])
+    return after / 1024, (after - before) / 1024
+
+
+def bench_renditions(jpeg: bytes, runs: int) -> None:
+    rows = [("Pillow, shrink-on-load, cascade (ours)", timed(lambda: our_renditions(jpeg), runs),
+             ""), ("Pillow, naive: full decode, LANCZOS from the original",
+                   timed(lambda: naive_renditions(jpeg), runs), "")]  # fmt: skip
+    try:
+        rows.append(("libvips (pyvips), thumbnail_buffer",
+                     timed(lambda: vips_renditions(jpeg), runs), ""))  # fmt: skip
+    except ImportError:
+        print("\n(pyvips is not installed: no libvips row)")
+    table("renditions of a 12 MP JPEG (large, medium, small, thumb; encoded)", rows,
+          rows[0][1])
+    print("\npeak memory, fresh interpreter (MB: whole process / added by the step)")
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".jpg") as photo:
+        photo.write(jpeg)
+        photo.flush()
+        for label, call in (("process() end to end", 'process(data, "clarendon")'),
+                            ("naive renditions", "naive_renditions(data)")):  # fmt: skip
+            total, added = peak_mb(call, Path(photo.name))
+            print(f"  {label:<50}{total:9.0f}{added:9.0f}")
+
+
 def bench_cold(runs: int) -> None:
     probe = COLD_PROBE.format(media=str(ROOT / "functions" / "media"))
     samples: dict[str, list[float]] = {}
@@ -206,6 +292,7 @@ def main() -> None:
     jpeg = encoded(original, "JPEG", quality=92)
     png = encoded(original, "PNG", compress_level=6)
     print(f"median of {args.runs} runs, one thread; input: {SAMPLE.relative_to(ROOT)} at 12 MP")
+    bench_renditions(jpeg, args.runs)
     bench_decode(jpeg, args.runs)
     bench_faces(original, args.runs, cnn=not args.no_cnn)
     bench_pipeline(jpeg, png, args.runs)

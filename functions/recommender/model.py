@@ -25,6 +25,7 @@ NEIGHBOURS = 100
 ALPHA = 0.7
 TOP = 50
 COLD_START_INTERACTIONS = 5
+USER_BLOCK = 5000
 
 
 @dataclass
@@ -56,30 +57,42 @@ def build(rows: list[dict], now_ms: int) -> Interactions:
 
 
 def similarities(matrix: sparse.csr_matrix, neighbours: int = NEIGHBOURS,
-                 alpha: float = ALPHA) -> sparse.csr_matrix:  # fmt: skip
+                 alpha: float = ALPHA, block: int = 2048) -> sparse.csr_matrix:  # fmt: skip
     """Asymmetric cosine between posts (``alpha`` 0.5 is plain cosine; higher leans away
     from very popular posts), each user's votes damped by how much they interact, keeping
     each post's strongest ``neighbours``. On the benchmark's time split this scores an NDCG@10
-    above implicit's ALS (bench/recommender)."""
+    above implicit's ALS (bench/recommender).
+
+    Computed ``block`` posts at a time and pruned before the next block: the full XᵀX of a
+    power-law world is nearly dense (popular posts co-occur with everything) and would not
+    fit in memory; a block of it does."""
     activity = 1 / np.log2(2 + np.diff(matrix.indptr))
     squares = np.asarray(matrix.multiply(matrix).sum(axis=0)).ravel()
     squares[squares == 0] = 1.0
-    co = ((sparse.diags(activity) @ matrix).T @ matrix).tocsr()
-    similar = (sparse.diags(1 / squares**alpha) @ co @ sparse.diags(1 / squares**(1 - alpha)))
-    similar = similar.tocsr()
-    similar.setdiag(0)
-    similar.eliminate_zeros()
+    damped = (sparse.diags(activity) @ matrix).T.tocsr()  # posts × users
+    columns = matrix.tocsc()
+    left, right = 1 / squares**alpha, 1 / squares ** (1 - alpha)
     rows, cols, vals = [], [], []
-    for item in range(similar.shape[0]):
-        start, end = similar.indptr[item], similar.indptr[item + 1]
-        if end == start:
-            continue
-        row_vals = similar.data[start:end]
-        keep = np.argsort(row_vals)[-neighbours:]
-        rows.extend([item] * len(keep))
-        cols.extend(similar.indices[start:end][keep])
-        vals.extend(row_vals[keep])
-    return sparse.csr_matrix((vals, (rows, cols)), shape=similar.shape, dtype=np.float32)
+    for first in range(0, matrix.shape[1], block):
+        last = min(first + block, matrix.shape[1])
+        # Similarities of posts first..last (rows) to every post (columns).
+        co = (damped[first:last] @ columns).tocsr()
+        co = sparse.diags(left[first:last]) @ co @ sparse.diags(right)
+        co = co.tocsr()
+        for offset in range(co.shape[0]):
+            item = first + offset
+            start, end = co.indptr[offset], co.indptr[offset + 1]
+            others, values = co.indices[start:end], co.data[start:end]
+            mask = others != item
+            others, values = others[mask], values[mask]
+            if not len(values):
+                continue
+            keep = np.argpartition(values, -min(neighbours, len(values)))[-neighbours:]
+            rows.extend([item] * len(keep))
+            cols.extend(others[keep])
+            vals.extend(values[keep])
+    return sparse.csr_matrix((vals, (rows, cols)), shape=(matrix.shape[1],) * 2,
+                             dtype=np.float32)  # fmt: skip
 
 
 def trending(data: Interactions, top: int = TOP) -> list[tuple[int, float]]:
@@ -94,39 +107,52 @@ def recommend(data: Interactions, similar: sparse.csr_matrix, authors: dict[str,
               top: int = TOP) -> dict[str, list[tuple[str, float, str | None]]]:  # fmt: skip
     """For each user (row): [(post_id, score, because_of_post_id or None for trending)]."""
     popular = trending(data, top * 2)
-    scores = (data.matrix @ similar).tocsr()
     by_column = similar.tocsc()  # "because of which post": a column per candidate
     counts = np.diff(data.matrix.indptr)
     result = {}
-    for row in user_rows if user_rows is not None else range(len(data.users)):
-        user = data.users[row]
-        engaged = data.matrix.indices[data.matrix.indptr[row] : data.matrix.indptr[row + 1]]
-        seen = set(engaged.tolist())
-        start, end = scores.indptr[row], scores.indptr[row + 1]
-        items, values = scores.indices[start:end], scores.data[start:end]
-        fresh = ~np.isin(items, engaged)
-        items, values = items[fresh], values[fresh]
-        order = np.argsort(-values)
-        picked = []
-        for position in order:
-            post = data.posts[int(items[position])]
-            if authors.get(post) == user:
-                continue
-            picked.append((post, float(values[position]),
-                           _because(data, by_column, row, int(items[position]))))
-            if len(picked) == top:
-                break
-        # Little history: fill up with what is trending, more of it the less we know.
-        share = max(0.0, 1 - counts[row] / COLD_START_INTERACTIONS)
-        if share > 0 or len(picked) < top:
-            taken = {p for p, _, _ in picked}
-            room = max(top - len(picked), int(math.ceil(top * share)))
-            extra = [(data.posts[i], 0.0, None) for i, _ in popular
-                     if data.posts[i] not in taken and i not in seen
-                     and authors.get(data.posts[i]) != user][:room]  # fmt: skip
-            picked = picked[: top - len(extra)] + extra
-        result[user] = picked
+    rows = list(user_rows) if user_rows is not None else list(range(len(data.users)))
+    # Users a block at a time: all users' scores at once would be most of a dense matrix.
+    for first in range(0, len(rows), USER_BLOCK):
+        block = rows[first : first + USER_BLOCK]
+        scores = (data.matrix[block] @ similar).tocsr()
+        for position, row in enumerate(block):
+            result[data.users[row]] = _pick(data, scores, position, row, by_column, authors,
+                                            popular, counts, top)  # fmt: skip
     return result
+
+
+def _pick(data: Interactions, scores: sparse.csr_matrix, position: int, row: int,
+          by_column: sparse.csc_matrix, authors: dict[str, str], popular: list,
+          counts: np.ndarray, top: int) -> list[tuple[str, float, str | None]]:  # fmt: skip
+    """One user's picks: the best unseen candidates, each with the post it comes from,
+    topped up with trending posts for a thin history."""
+    user = data.users[row]
+    engaged = data.matrix.indices[data.matrix.indptr[row] : data.matrix.indptr[row + 1]]
+    seen = set(engaged.tolist())
+    start, end = scores.indptr[position], scores.indptr[position + 1]
+    items, values = scores.indices[start:end], scores.data[start:end]
+    fresh = ~np.isin(items, engaged)
+    items, values = items[fresh], values[fresh]
+    order = np.argsort(-values)
+    picked = []
+    for index in order:
+        post = data.posts[int(items[index])]
+        if authors.get(post) == user:
+            continue
+        picked.append((post, float(values[index]),
+                       _because(data, by_column, row, int(items[index]))))
+        if len(picked) == top:
+            break
+    # Little history: fill up with what is trending, more of it the less we know.
+    share = max(0.0, 1 - counts[row] / COLD_START_INTERACTIONS)
+    if share > 0 or len(picked) < top:
+        taken = {p for p, _, _ in picked}
+        room = max(top - len(picked), int(math.ceil(top * share)))
+        extra = [(data.posts[i], 0.0, None) for i, _ in popular
+                 if data.posts[i] not in taken and i not in seen
+                 and authors.get(data.posts[i]) != user][:room]  # fmt: skip
+        picked = picked[: top - len(extra)] + extra
+    return picked
 
 
 def trending_for_newcomers(data: Interactions, authors: dict[str, str],
