@@ -61,6 +61,7 @@ class Settings:
     media_bucket: str
     media_queue_url: str
     models_bucket: str
+    recommender_shard_queue_url: str
     upload_max_bytes: int
     upload_url_seconds: int
     media_url_seconds: int
@@ -106,6 +107,7 @@ class Settings:
             media_bucket=env.get("MEDIA_BUCKET", ""),
             media_queue_url=env.get("MEDIA_QUEUE_URL", ""),
             models_bucket=env.get("MODELS_BUCKET", ""),
+            recommender_shard_queue_url=env.get("RECOMMENDER_SHARD_QUEUE_URL", ""),
             upload_max_bytes=_int(env, "UPLOAD_MAX_BYTES", 20 * 1024 * 1024),
             upload_url_seconds=_int(env, "UPLOAD_URL_SECONDS", 15 * 60),
             media_url_seconds=_int(env, "MEDIA_URL_SECONDS", 6 * 3600),

@@ -9,6 +9,7 @@ invocation wrote to S3: how the job grows past one invocation (docs/recommender.
 from __future__ import annotations
 
 import io
+import json
 import time
 import zlib
 from collections import defaultdict
@@ -25,12 +26,23 @@ from chalicelib.settings import settings
 from chalicelib.tables import Block, Follow, Interaction, Post, Recommendation, User
 
 KEEP_FOR = timedelta(days=2)
+# Users one invocation scores (from bench/recommender: 100k users' scoring takes minutes).
+USERS_PER_SHARD = 50_000
 TRENDING = "~trending"  # the list for people the job has not scored yet
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """A schedule event: fit, then score everyone, or fan the scoring out in shards. An SQS
+    event: shard messages (``{"shard", "shards"}``), scored with the stored model."""
+    if "Records" in event:
+        return {"shards": [run(json.loads(r["body"])) for r in event["Records"]]}
+    return run(event)
+
+
+def run(event: dict[str, Any]) -> dict[str, Any]:
     started = time.monotonic()
     now = int(time.time() * 1000)
+    sharded = "shard" in event
     rows = [interactions.as_dict(item) for item in Interaction.scan()]
     data = model.build(rows, now)
     posts = {p.post_id: p for p in Post.scan(attributes_to_get=["post_id", "author_id",
@@ -41,10 +53,22 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                      for p in data.posts], dtype=bool)  # fmt: skip
     if keep.size:
         data.matrix = data.matrix @ sparse.diags(keep.astype(np.float32))
-    similar = model.similarities(data.matrix)
-    _save_model(similar, data.posts)
-
-    shard, shards = int(event.get("shard", 0)), int(event.get("shards", 1))
+    similar = _load_model(data.posts) if sharded else None
+    if similar is None:
+        similar = model.similarities(data.matrix)
+        _save_model(similar, data.posts)
+    shards = int(event.get("shards") or max(1, -(-len(data.users) // USERS_PER_SHARD)))
+    if not sharded and shards > 1 and settings().recommender_shard_queue_url:
+        # Too many users for one invocation to score: one message per shard, each scored
+        # by a parallel invocation with the model just written to S3.
+        queue = client("sqs")
+        for first in range(0, shards, 10):
+            queue.send_message_batch(QueueUrl=settings().recommender_shard_queue_url, Entries=[
+                {"Id": str(n), "MessageBody": json.dumps({"shard": n, "shards": shards})}
+                for n in range(first, min(first + 10, shards))])  # fmt: skip
+        return {"users": len(data.users), "shards_sent": shards,
+                "seconds": round(time.monotonic() - started, 2)}  # fmt: skip
+    shard, shards = int(event.get("shard", 0)), shards if sharded else 1
     rows_here = [r for r, u in enumerate(data.users) if zlib.crc32(u.encode()) % shards == shard]
     explore = model.recommend(data, similar, authors, rows_here)
     follows: dict[str, set[str]] = defaultdict(set)
@@ -89,6 +113,26 @@ def _reason(raw: str, names: dict[str, str]) -> str:
     if raw.startswith("followed by:"):
         return f"followed by {names.get(raw.split(':', 1)[1], 'someone you follow')}"
     return "people like you engage with their posts"
+
+
+def _load_model(post_ids: list[str]) -> sparse.csr_matrix | None:
+    """The stored similarities, re-indexed to this invocation's posts (None if none)."""
+    bucket = settings().models_bucket
+    if not bucket:
+        return None
+    s3 = client("s3")
+    try:
+        stored = sparse.load_npz(io.BytesIO(s3.get_object(
+            Bucket=bucket, Key="recommender/similarities.npz")["Body"].read())).tocsr()
+        order = s3.get_object(Bucket=bucket, Key="recommender/posts.txt")["Body"].read()
+    except s3.exceptions.NoSuchKey:
+        return None
+    position = {post: n for n, post in enumerate(order.decode().split("\n"))}
+    here = np.array([position.get(post, -1) for post in post_ids])
+    known = here >= 0
+    pick = sparse.csr_matrix((np.ones(known.sum()), (np.flatnonzero(known), here[known])),
+                             shape=(len(post_ids), stored.shape[0]))  # fmt: skip
+    return (pick @ stored @ pick.T).tocsr()
 
 
 def _save_model(similar: sparse.csr_matrix, post_ids: list[str]) -> None:
