@@ -21,6 +21,7 @@ Users and posts are also kept in the search index (chalicelib/search/indexing.py
 from __future__ import annotations
 
 import contextlib
+import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -39,11 +40,15 @@ from chalicelib import (
 from chalicelib.clients import client
 from chalicelib.errors import NotFound
 from chalicelib.observability import logger
-from chalicelib.search import indexing
 from chalicelib.settings import settings
 from chalicelib.tables import Comment, Like, Post, User
 
 READY = "ready"
+
+
+def _indexing():  # noqa: ANN202 - the module
+    # Search indexing only runs in stream consumers: kept off the API's cold import.
+    return importlib.import_module("chalicelib.search.indexing")
 
 
 def process_batch(event: dict[str, Any], record_handler: Callable[[Any], None]) -> dict:
@@ -70,7 +75,7 @@ def _images(record: Any) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
 def on_user_record(record: Any) -> None:
     old, new = _images(record)
     user_changed(old, new)
-    indexing.on_user(old, new)
+    _indexing().on_user(old, new)
 
 
 def user_changed(old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
@@ -85,7 +90,7 @@ def user_changed(old: dict[str, Any] | None, new: dict[str, Any] | None) -> None
 
 def on_post_record(record: Any) -> None:
     old, new = _images(record)
-    indexing.on_post(old, new)
+    _indexing().on_post(old, new)
     was_ready = bool(old) and old.get("status") == READY
     is_ready = bool(new) and new.get("status") == READY
     if is_ready and not was_ready:
@@ -221,8 +226,8 @@ def on_comment_record(record: Any) -> None:
 
 
 def on_hashtag_record(record: Any) -> None:
-    indexing.on_hashtag(*_images(record))
+    _indexing().on_hashtag(*_images(record))
 
 
 def on_place_record(record: Any) -> None:
-    indexing.on_place(*_images(record))
+    _indexing().on_place(*_images(record))
