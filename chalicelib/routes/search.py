@@ -1,4 +1,8 @@
-"""Search: GET /search, and the recent searches."""
+"""Search: GET /search, and the recent searches.
+
+The search modules are imported by the handlers, not here: every other route of the API
+Lambda would pay for them at cold start (bench/cold_start).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ from typing import Any
 from chalice import Response
 
 from chalicelib.routes.http import ApiBlueprint, caller, json_body, page_args
-from chalicelib.search import query, recent
 
 search_api = ApiBlueprint(__name__)
 
@@ -16,22 +19,30 @@ search_api = ApiBlueprint(__name__)
 def search() -> dict[str, Any]:
     request = search_api.current_request
     params = request.query_params or {}
+    from chalicelib.search import query
+
     return query.search(caller(request).user_id, params.get("q"), params.get("type"),
                         *page_args(request))  # fmt: skip
 
 
 @search_api.route("/search/recent", methods=["GET"])
 def recent_searches() -> dict[str, Any]:
+    from chalicelib.search import recent
+
     return recent.listing(caller(search_api.current_request).user_id)
 
 
 @search_api.route("/search/recent", methods=["POST"])
 def record_search() -> Response:
     request = search_api.current_request
+    from chalicelib.search import recent
+
     return Response(recent.record(caller(request).user_id, json_body(request)), status_code=201)
 
 
 @search_api.route("/search/recent", methods=["DELETE"])
 def clear_searches() -> Response:
+    from chalicelib.search import recent
+
     recent.clear(caller(search_api.current_request).user_id)
     return Response("", status_code=204)
