@@ -37,7 +37,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -48,6 +47,10 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "functions" / "media"))
+# The annotated photos and the matching rule of the face tests, so both count alike.
+sys.path.insert(0, str(ROOT / "tests" / "media"))
+
+from face_truth import annotations, matched  # noqa: E402
 
 from imaging import faces as face_detection  # noqa: E402
 from imaging.decode import decode  # noqa: E402
@@ -336,38 +339,6 @@ def bench_faces(original: Image.Image, runs: int, cnn: bool) -> None:
             ms = (time.perf_counter() - start) * 1000
             rows.append((f"CNN on {medium.width} px, {label}, 1 run", ms, f"{found} faces"))
     table("faces in the 12 MP sample (it has 3)", rows, rows[0][1])
-
-
-Box = tuple[float, float, float, float]  # x, y, w, h as fractions of the image
-
-
-def annotations() -> list[tuple[Path, list[Box]]]:
-    """dlib's annotated photos: (file, its faces) from training.xml and testing.xml."""
-    photos = []
-    for name in ("training.xml", "testing.xml"):
-        for image in ElementTree.parse(ANNOTATED / name).getroot().iter("image"):
-            width, height = int(image.get("width", 0)), int(image.get("height", 0))
-            boxes: list[Box] = []
-            for box in image.iter("box"):
-                x, y, w, h = (int(box.get(key, 0)) for key in ("left", "top", "width", "height"))
-                boxes.append((x / width, y / height, w / width, h / height))
-            photos.append((ANNOTATED / image.get("file", ""), boxes))
-    return photos
-
-
-def _iou(a: Box, b: Box) -> float:
-    width = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
-    height = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
-    overlap = max(width, 0) * max(height, 0)
-    return overlap / (a[2] * a[3] + b[2] * b[3] - overlap)
-
-
-def matched(truth: list[Box], faces: list[face_detection.Face]) -> tuple[int, int]:
-    """(annotated faces found, detections matching none), at IoU >= 0.3 as in the tests."""
-    boxes = [(f.x, f.y, f.w, f.h) for f in faces]
-    found = sum(any(_iou(t, b) >= 0.3 for b in boxes) for t in truth)
-    spurious = sum(not any(_iou(t, b) >= 0.3 for t in truth) for b in boxes)
-    return found, spurious
 
 
 def bench_annotated_faces() -> dict[str, tuple[float, int, int, int]]:

@@ -4,54 +4,20 @@ face-aware thumb."""
 from __future__ import annotations
 
 import io
-import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import numpy as np
 import pytest
+from face_truth import Box, annotations, matched
 from PIL import Image
 
-from imaging.faces import Face, cnn_model_path, detect
+from imaging.faces import cnn_model_path, detect
 from imaging.pipeline import process
 from imaging.renditions import square_box
 
 SAMPLE = Path(__file__).parent / "data" / "sample.jpg"
-Box = tuple[float, float, float, float]  # x, y, w, h as fractions of the image
 # The sample's faces, from dlib's training.xml, in pixels of its 500 x 375.
 SAMPLE_FACES = [(104, 162, 76, 76), (232, 218, 63, 63), (344, 155, 90, 90)]
-
-
-def annotations(folder: Path) -> list[tuple[str, list[Box]]]:
-    found = []
-    for name in ("testing.xml", "training.xml"):
-        for image in ElementTree.parse(folder / name).getroot().iter("image"):
-            width, height = int(image.get("width")), int(image.get("height"))
-            boxes = [
-                (
-                    int(box.get("left")) / width,
-                    int(box.get("top")) / height,
-                    int(box.get("width")) / width,
-                    int(box.get("height")) / height,
-                )
-                for box in image.iter("box")
-            ]
-            found.append((image.get("file"), boxes))
-    return found
-
-
-def iou(a: Box, b: Box) -> float:
-    width = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
-    height = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
-    overlap = max(width, 0) * max(height, 0)
-    return overlap / (a[2] * a[3] + b[2] * b[3] - overlap)
-
-
-def matched(truth: list[Box], faces: list[Face]) -> tuple[int, int]:
-    """(annotated faces found, detections matching no annotated face), at IoU >= 0.3."""
-    boxes = [(f.x, f.y, f.w, f.h) for f in faces]
-    found = sum(any(iou(t, b) >= 0.3 for b in boxes) for t in truth)
-    spurious = sum(not any(iou(t, b) >= 0.3 for t in truth) for b in boxes)
-    return found, spurious
 
 
 def sample_truth(width: int = 500, height: int = 375) -> list[Box]:
@@ -61,8 +27,8 @@ def sample_truth(width: int = 500, height: int = 375) -> list[Box]:
 def test_hog_finds_the_annotated_faces(eval_faces):
     # 9 PASCAL VOC photos, 43 faces of 37 to 109 px. Measured: all 43 found, none spurious.
     total = found = spurious = 0
-    for name, truth in annotations(eval_faces):
-        faces = process((eval_faces / name).read_bytes(), "normal").faces
+    for photo, truth in annotations(eval_faces):
+        faces = process(photo.read_bytes(), "normal").faces
         image_found, image_spurious = matched(truth, faces)
         total, found, spurious = total + len(truth), found + image_found, spurious + image_spurious
     assert total == 43
