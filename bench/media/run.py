@@ -60,7 +60,6 @@ from imaging.placeholder import placeholder  # noqa: E402
 from imaging.renditions import LARGE, MEDIUM, SMALL, THUMB, fit, render, thumb  # noqa: E402
 
 SAMPLE = ROOT / "tests" / "media" / "data" / "sample.jpg"
-ANNOTATED = ROOT / "tests" / "media" / "data" / "dlib-faces"
 PHONE_SIZE = (4032, 3024)  # a 12 MP phone camera
 MEMORY_TARGET_MB = 300  # the target for process() on a 12 MP JPEG
 
