@@ -10,11 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
-
 from chalicelib import captions, places, profiles, relationships
 from chalicelib.clients import client
-from chalicelib.errors import Forbidden, NotFound, ValidationError
+from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationError
 from chalicelib.ids import new_id, now_ms
 from chalicelib.pagination import decode_cursor, encode_cursor
 from chalicelib.settings import settings
@@ -127,7 +125,16 @@ def delete(author_id: str, post_id: str) -> None:
     post = get_visible(author_id, post_id)
     if post.author_id != author_id:
         raise Forbidden("Only the author can delete a post", code="not_post_author")
-    post.delete(condition=Post.author_id == author_id)
+    try:
+        with Transaction() as write:
+            # The status the count was decided on must still hold when the post goes.
+            write.delete(post, condition=(Post.author_id == author_id)
+                         & (Post.status == post.status), label="post")  # fmt: skip
+            if post.status == READY:
+                write.update(User(author_id), actions=[User.posts_count.add(-1)])
+    except TransactionCancelled:
+        raise Conflict("The post changed while it was being deleted; try again",
+                       code="concurrent_change") from None
 
 
 def view(post: Post, viewer_id: str) -> dict[str, Any]:
@@ -212,8 +219,9 @@ def record_image(post_id: str, index: int, image: PostImage) -> str | None:
         actions=[Post.images[index].set(image)],
         condition=Post.images[index].upload_id == image.upload_id,
     )
-    if all(stored.status == READY for stored in Post.get(post_id, consistent_read=True).images):
-        return READY if _transition(post_id, READY) else None
+    stored = Post.get(post_id, consistent_read=True)
+    if all(image.status == READY for image in stored.images):
+        return READY if _transition(post_id, READY, author_id=stored.author_id) else None
     return None
 
 
@@ -228,18 +236,22 @@ def record_failure(post_id: str, index: int, reason: str) -> bool:
     return _transition(post_id, FAILED, reason)
 
 
-def _transition(post_id: str, status: str, reason: str | None = None) -> bool:
+def _transition(post_id: str, status: str, reason: str | None = None, *,
+                author_id: str | None = None) -> bool:  # fmt: skip
     # Only one of several concurrent image jobs may move the post out of processing, so the
-    # author is told exactly once.
+    # author is told exactly once, and the author's post count goes up exactly once with it
+    # (in the posts stream it would count twice whenever a batch is redelivered).
     actions = [Post.status.set(status)]
     if reason is not None:
         actions.append(Post.failure_reason.set(reason))
     try:
-        Post(post_id).update(actions=actions, condition=Post.status == PROCESSING)
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
+        with Transaction() as write:
+            write.update(Post(post_id), actions=actions, condition=Post.status == PROCESSING,
+                         label="processing")  # fmt: skip
+            if status == READY and author_id is not None:
+                write.update(User(author_id), actions=[User.posts_count.add(1)])
+    except TransactionCancelled:
+        return False
     return True
 
 

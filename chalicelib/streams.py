@@ -7,7 +7,7 @@ be harmless when a batch is delivered twice.
 | stream          | reaction                                                              |
 | --------------- | --------------------------------------------------------------------- |
 | users           | private → public lets pending requesters in                           |
-| posts           | ready: fan out to feeds, hashtag and place pages, post count,        |
+| posts           | ready: fan out to feeds, hashtag and place pages,                    |
 |                 | mentions; caption edited: pages and mentions; deleted: all undone     |
 | follows         | feed backfill (or a large account's marker), "started following you" |
 | follow-requests | "asked to follow you", withdrawn when the request goes                |
@@ -20,12 +20,9 @@ Users and posts are also kept in the search index (chalicelib/search/indexing.py
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 from collections.abc import Callable
 from typing import Any
-
-from pynamodb.exceptions import UpdateError
 
 from chalicelib import (
     activity,
@@ -107,7 +104,6 @@ def post_ready(post: dict[str, Any]) -> None:
     hashtags.index(post_id, author_id, list(post.get("hashtags") or []))
     if post.get("place") and post["place"].get("place_id"):
         places.index(post_id, author_id, post["place"])
-    User(author_id).update(actions=[User.posts_count.add(1)])
     _mention(author_id, list(post.get("mentions") or []), post_id, post.get("caption", ""))
     logger.info("post fanned out", extra={"post_id": post_id, "feed_entries": written})
 
@@ -126,9 +122,6 @@ def post_deleted(post: dict[str, Any]) -> None:
     hashtags.unindex(post_id, list(post.get("hashtags") or []))
     if post.get("place") and post["place"].get("place_id"):
         places.unindex(post_id, post["place"]["place_id"])
-    with contextlib.suppress(UpdateError):  # already at zero: a retried batch
-        User(author_id).update(actions=[User.posts_count.add(-1)],
-                               condition=User.posts_count > 0)  # fmt: skip
     for name in post.get("mentions") or []:
         _for_user(name, lambda user: activity.remove(user.user_id, f"mention#{post_id}"))
     # Likes and comments go; their own streams then take down the activity they caused.

@@ -89,6 +89,29 @@ def test_a_post_turns_ready_when_its_last_image_is_recorded(make_user) -> None:
     assert seen["images"][0]["renditions"]["1080"]["url"].startswith("http")
 
 
+def test_the_authors_post_count_moves_once_per_post_however_often_streams_redeliver(
+    make_user,
+) -> None:
+    from chalicelib import profiles, streams
+
+    owner = make_user().user
+    ids = [new_upload(owner.user_id)]
+    post = posts.create(owner.user_id, ids)
+    assert profiles.by_id(owner.user_id).posts_count == 0  # processing: not shown, not counted
+    posts.record_image(post.post_id, 0, _image(ids[0]))
+    posts.record_image(post.post_id, 0, _image(ids[0]))  # the media job redelivered
+    ready = {"post_id": post.post_id, "author_id": owner.user_id, "status": "ready"}
+    streams.post_ready(ready)
+    streams.post_ready(ready)  # the stream batch redelivered
+    assert profiles.by_id(owner.user_id).posts_count == 1
+    posts.delete(owner.user_id, post.post_id)
+    streams.post_deleted(ready)
+    streams.post_deleted(ready)
+    assert profiles.by_id(owner.user_id).posts_count == 0
+    with pytest.raises(NotFound):
+        posts.delete(owner.user_id, post.post_id)
+
+
 def test_one_bad_image_fails_the_post_with_a_reason(make_user) -> None:
     owner = make_user().user
     ids = [new_upload(owner.user_id), new_upload(owner.user_id)]
