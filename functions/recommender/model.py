@@ -21,7 +21,7 @@ import numpy as np
 from scipy import sparse
 
 HALF_LIFE_DAYS = 14.0
-NEIGHBOURS = 100
+NEIGHBOURS = 30
 ALPHA = 0.7
 TOP = 50
 COLD_START_INTERACTIONS = 5
@@ -40,15 +40,17 @@ def build(rows: list[dict], now_ms: int) -> Interactions:
     """Rows of ``{user_id, item_type, item_id, weight, at}``; post interactions only."""
     users: dict[str, int] = {}
     posts: dict[str, int] = {}
-    r, c, v = [], [], []
+    r, c, weight, at = [], [], [], []
     for row in rows:
         if row["item_type"] != "post":
             continue
-        age_days = max(0.0, (now_ms - row["at"]) / 86_400_000)
         r.append(users.setdefault(row["user_id"], len(users)))
         c.append(posts.setdefault(row["item_id"], len(posts)))
-        v.append(row["weight"] * 0.5 ** (age_days / HALF_LIFE_DAYS))
-    matrix = sparse.csr_matrix((np.array(v, dtype=np.float32), (r, c)),
+        weight.append(row["weight"])
+        at.append(row["at"])
+    age_days = np.maximum(0.0, (now_ms - np.array(at, dtype=np.float64)) / 86_400_000)
+    v = np.array(weight, dtype=np.float64) * 0.5 ** (age_days / HALF_LIFE_DAYS)
+    matrix = sparse.csr_matrix((v.astype(np.float32), (r, c)),
                                shape=(len(users), len(posts)))  # fmt: skip
     matrix.sum_duplicates()
     # Diminishing returns: the tenth view of a post says less than the first like.
@@ -88,11 +90,13 @@ def similarities(matrix: sparse.csr_matrix, neighbours: int = NEIGHBOURS,
             if not len(values):
                 continue
             keep = np.argpartition(values, -min(neighbours, len(values)))[-neighbours:]
-            rows.extend([item] * len(keep))
-            cols.extend(others[keep])
-            vals.extend(values[keep])
-    return sparse.csr_matrix((vals, (rows, cols)), shape=(matrix.shape[1],) * 2,
-                             dtype=np.float32)  # fmt: skip
+            rows.append(np.full(len(keep), item, dtype=np.int32))
+            cols.append(others[keep])
+            vals.append(values[keep])
+    if not rows:
+        return sparse.csr_matrix((matrix.shape[1],) * 2, dtype=np.float32)
+    return sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                             shape=(matrix.shape[1],) * 2, dtype=np.float32)  # fmt: skip
 
 
 def trending(data: Interactions, top: int = TOP) -> list[tuple[int, float]]:
@@ -107,45 +111,56 @@ def recommend(data: Interactions, similar: sparse.csr_matrix, authors: dict[str,
               top: int = TOP) -> dict[str, list[tuple[str, float, str | None]]]:  # fmt: skip
     """For each user (row): [(post_id, score, because_of_post_id or None for trending)]."""
     popular = trending(data, top * 2)
-    by_column = similar.tocsc()  # "because of which post": a column per candidate
     counts = np.diff(data.matrix.indptr)
+    own = _authorship(data, authors)
+    pairs = _Pairs(similar)
     result = {}
     rows = list(user_rows) if user_rows is not None else list(range(len(data.users)))
     # Users a block at a time: all users' scores at once would be most of a dense matrix.
     for first in range(0, len(rows), USER_BLOCK):
         block = rows[first : first + USER_BLOCK]
-        scores = (data.matrix[block] @ similar).tocsr()
+        history = data.matrix[block]
+        scores = (history @ similar).tocsr()
+        # Posts the user engaged with or wrote are no candidates: zero them for the block.
+        scores = (scores - scores.multiply((history + own[block]).astype(bool))).tocsr()
+        scores.eliminate_zeros()
         for position, row in enumerate(block):
-            result[data.users[row]] = _pick(data, scores, position, row, by_column, authors,
+            result[data.users[row]] = _pick(data, scores, position, row, pairs, authors,
                                             popular, counts, top)  # fmt: skip
     return result
 
 
+def _authorship(data: Interactions, authors: dict[str, str]) -> sparse.csr_matrix:
+    """Users × posts, 1 where the user wrote the post."""
+    user_index = {user: row for row, user in enumerate(data.users)}
+    pairs = [(user_index[authors[post]], column) for column, post in enumerate(data.posts)
+             if authors.get(post) in user_index]  # fmt: skip
+    rows, columns = zip(*pairs, strict=True) if pairs else ((), ())
+    return sparse.csr_matrix((np.ones(len(pairs), dtype=np.float32), (rows, columns)),
+                             shape=data.matrix.shape)  # fmt: skip
+
+
 def _pick(data: Interactions, scores: sparse.csr_matrix, position: int, row: int,
-          by_column: sparse.csc_matrix, authors: dict[str, str], popular: list,
+          pairs: _Pairs, authors: dict[str, str], popular: list,
           counts: np.ndarray, top: int) -> list[tuple[str, float, str | None]]:  # fmt: skip
-    """One user's picks: the best unseen candidates, each with the post it comes from,
-    topped up with trending posts for a thin history."""
-    user = data.users[row]
-    engaged = data.matrix.indices[data.matrix.indptr[row] : data.matrix.indptr[row + 1]]
-    seen = set(engaged.tolist())
+    """One user's picks: the best candidates, each with the post it comes from, topped up
+    with trending posts for a thin history."""
     start, end = scores.indptr[position], scores.indptr[position + 1]
     items, values = scores.indices[start:end], scores.data[start:end]
-    fresh = ~np.isin(items, engaged)
-    items, values = items[fresh], values[fresh]
+    if len(values) > top:
+        best = np.argpartition(values, -top)[-top:]
+        items, values = items[best], values[best]
     order = np.argsort(-values)
-    picked = []
-    for index in order:
-        post = data.posts[int(items[index])]
-        if authors.get(post) == user:
-            continue
-        picked.append((post, float(values[index]),
-                       _because(data, by_column, row, int(items[index]))))
-        if len(picked) == top:
-            break
+    items, values = items[order], values[order]
+    picked = [(data.posts[item], score, reason) for item, score, reason in
+              zip(items.tolist(), values.tolist(), _because(data, pairs, row, items),
+                  strict=True)]  # fmt: skip
     # Little history: fill up with what is trending, more of it the less we know.
     share = max(0.0, 1 - counts[row] / COLD_START_INTERACTIONS)
     if share > 0 or len(picked) < top:
+        user = data.users[row]
+        history = data.matrix.indices[data.matrix.indptr[row] : data.matrix.indptr[row + 1]]
+        seen = set(history.tolist())
         taken = {p for p, _, _ in picked}
         room = max(top - len(picked), int(math.ceil(top * share)))
         extra = [(data.posts[i], 0.0, None) for i, _ in popular
@@ -185,20 +200,37 @@ def suggest_accounts(user: str, follows: dict[str, set[str]], engaged_authors: d
     return found
 
 
-def _because(data: Interactions, by_column: sparse.csc_matrix, row: int,
-             item: int) -> str | None:  # fmt: skip
-    """The post the user engaged with that contributes most to this candidate."""
+class _Pairs:
+    """Every (post, neighbour) pair of the similarity matrix as one sorted array of keys
+    ``post × posts + neighbour``, so "how similar is neighbour c to post e" for a whole grid
+    of (e, c) is one binary search instead of a set intersection per candidate."""
+
+    def __init__(self, similar: sparse.csr_matrix) -> None:
+        self.similar = similar.sorted_indices()
+        rows = np.repeat(np.arange(similar.shape[0], dtype=np.int64), np.diff(similar.indptr))
+        self.keys = rows * similar.shape[1] + self.similar.indices
+
+    def weights(self, posts: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
+        """posts × neighbours: the similarity, 0 where the neighbour is not among the post's."""
+        wanted = posts[:, None].astype(np.int64) * self.similar.shape[1] + neighbours[None, :]
+        at = np.searchsorted(self.keys, wanted)
+        at[at == len(self.keys)] = 0
+        return np.where(self.keys[at] == wanted, self.similar.data[at], 0)
+
+
+def _because(data: Interactions, pairs: _Pairs, row: int,
+             candidates: np.ndarray) -> list[str | None]:  # fmt: skip
+    """For each candidate, the post the user engaged with that contributes most to its score
+    (``weight × similarity``), or None."""
     start, end = data.matrix.indptr[row], data.matrix.indptr[row + 1]
-    column_start, column_end = by_column.indptr[item], by_column.indptr[item + 1]
-    common, in_row, in_column = np.intersect1d(
-        data.matrix.indices[start:end], by_column.indices[column_start:column_end],
-        assume_unique=True, return_indices=True,
-    )
-    if not len(common):
-        return None
-    contribution = (data.matrix.data[start:end][in_row]
-                    * by_column.data[column_start:column_end][in_column])  # fmt: skip
-    return data.posts[int(common[int(np.argmax(contribution))])]
+    engaged = data.matrix.indices[start:end]
+    if not len(engaged) or not len(candidates):
+        return [None] * len(candidates)
+    contributions = pairs.weights(engaged, candidates) * data.matrix.data[start:end, None]
+    strongest = contributions.argmax(axis=0)
+    found = contributions[strongest, np.arange(len(candidates))] > 0
+    return [data.posts[post] if ok else None
+            for post, ok in zip(engaged[strongest].tolist(), found.tolist(), strict=True)]
 
 
 def engaged_authors(data: Interactions, authors: dict[str, str]) -> dict[str, Counter]:
