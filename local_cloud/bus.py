@@ -111,8 +111,9 @@ class StreamPoller(Consumer):
         self.batch_size = batch_size
         self.max_attempts = max_attempts
         # The last sequence number seen per shard. A fresh iterator is asked for on every
-        # poll: moto restores a table from a copy when a transaction fails, and an iterator
-        # kept across polls would go on reading the stale copy, never seeing a new record.
+        # poll: moto's own TransactWriteItems puts back a copy of the table when it fails, and
+        # an iterator kept across polls went on reading the stale copy's stream. The emulator
+        # we start no longer does that (local_cloud/moto_server.py); another one might.
         self._positions: dict[str, str | None] = {}
         self._shards_checked = float("-inf")
         # Lambda polls a shard about four times a second; every poll is two emulator calls.
