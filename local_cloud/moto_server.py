@@ -1,24 +1,29 @@
-"""moto's server, with a TransactWriteItems that costs what the transaction touches.
+"""moto's server, made fast enough to measure Glimpse against (bench/dm).
 
     python -m local_cloud.moto_server -H 127.0.0.1 -p 4566
 
-moto 5 makes a transaction atomic by deep-copying every table it touches, items and stream
-records included, and putting the copies back if an operation fails. That costs time in
-proportion to everything the table ever held: on a messages table a few hundred messages old
-a five-item transaction took 19 ms at the median and 250 ms at the 99th percentile
-(bench/dm), and each failed transaction swapped in a table copy that left stream readers on
-the stale one.
+Four changes, each to a cost that has nothing to do with what is being emulated:
 
-This does what DynamoDB does instead: every condition is checked against the state before the
-transaction, and only when all pass are the writes applied — nothing to roll back on a
-cancelled transaction. Should an apply still fail (an update expression moto refuses only
-when it runs it), the items touched are put back from copies of just those items and their
-stream records are dropped.
+- Transactions. moto 5 makes TransactWriteItems atomic by deep-copying every table it
+  touches, items and stream records included, and putting the copies back if an operation
+  fails. That costs time in proportion to everything the table ever held: on a messages
+  table a few hundred messages old a five-item transaction took 19 ms at the median and
+  250 ms at the 99th percentile, and each failed transaction swapped in a table copy that
+  left stream readers on the stale one. This does what DynamoDB does instead: every
+  condition is checked against the state before the transaction, and only when all pass
+  are the writes applied — nothing to roll back on a cancelled transaction. Should an apply
+  still fail (an update expression moto refuses only when it runs it), the items touched
+  are put back from copies of just those items and their stream records are dropped.
+- Routing: the service of each request is looked up once per host (``_remember_backends``).
+- Update expressions are parsed once per distinct text (``_remember_update_expressions``).
+- Full garbage collections skip what survived the last one (``_freeze_survivors``).
 """
 
 from __future__ import annotations
 
 import copy
+import functools
+import gc
 import sys
 from typing import Any
 
@@ -149,8 +154,52 @@ def _key_of(table: Table, attributes: dict[str, Any]) -> dict[str, Any]:
     return key
 
 
+def _remember_backends() -> None:
+    """moto's server finds the service of every request by listing its own package directory
+    and trying a few hundred URL patterns, under a lock that serialises all requests: about a
+    millisecond each. The answer for a host never changes, so it is looked up once."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    look_up = DomainDispatcherApplication.get_backend_for_host
+    known: dict[str | None, Any] = {}
+
+    def get_backend_for_host(self: DomainDispatcherApplication, host: str | None) -> Any:
+        if host not in known:
+            known[host] = look_up(self, host)
+        return known[host]
+
+    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host
+
+
+def _remember_update_expressions() -> None:
+    """moto tokenises and parses an UpdateExpression twice per update (to validate the
+    request, then to apply it), ~0.3 ms each; a group message sends the same one for each of
+    its 32 members. Both callers only read the tree (the validator works on a deep copy),
+    so each distinct expression is parsed once."""
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    parse = functools.lru_cache(maxsize=4096)(UpdateExpressionParser.make.__func__)
+    UpdateExpressionParser.make = classmethod(parse)
+
+
+def _freeze_survivors() -> None:
+    """Everything moto stores stays alive (every item, every stream record), so each full
+    garbage collection walks a heap that only grows: a 150 ms pause every few hundred
+    messages in bench/dm. What survives a full collection is frozen out of the next ones; only
+    a cycle among frozen objects that later dies is never collected, a fair price here."""
+
+    def after(phase: str, info: dict[str, int]) -> None:
+        if phase == "stop" and info["generation"] == 2:
+            gc.freeze()
+
+    gc.callbacks.append(after)
+
+
 def install() -> None:
     DynamoDBBackend.transact_write_items = transact_write_items
+    _remember_backends()
+    _remember_update_expressions()
+    _freeze_survivors()
 
 
 def main(argv: list[str] | None = None) -> None:
