@@ -137,6 +137,22 @@ def delete(author_id: str, post_id: str) -> None:
                        code="concurrent_change") from None
 
 
+def read(viewer_id: str, post_id: str) -> dict[str, Any]:
+    """``GET /posts/{id}`` in two round trips: the post, then one batch of its author, the
+    relationships that decide visibility and the like/save flags (as a feed card). The
+    author also sees their own post while it is processing or failed."""
+    try:
+        post = Post.get(post_id)
+    except Post.DoesNotExist:
+        raise not_found() from None
+    if post.author_id == viewer_id:
+        return view(post, viewer_id)
+    shown = cards(viewer_id, [(post.post_id, post.author_id)])
+    if not shown:
+        raise not_found()
+    return shown[0]
+
+
 def view(post: Post, viewer_id: str) -> dict[str, Any]:
     """One post as its viewer sees it: its author, and whether the viewer liked or saved it."""
     found = batch_get(_card_keys(viewer_id, [(post.post_id, post.author_id)]))

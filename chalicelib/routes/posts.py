@@ -38,7 +38,7 @@ def create_post() -> Response:
 @posts_api.route("/posts/{post_id}", methods=["GET"])
 def get_post(post_id: str) -> dict[str, Any]:
     viewer_id = caller(posts_api.current_request).user_id
-    return posts.view(posts.get_visible(viewer_id, post_id), viewer_id)
+    return posts.read(viewer_id, post_id)
 
 
 @posts_api.route("/posts/{post_id}", methods=["PATCH"])
