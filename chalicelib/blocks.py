@@ -36,18 +36,19 @@ def _cut_ties(viewer_id: str, target_id: str, relationship: relationships.Relati
         transaction.save(Block(viewer_id, target_id, created_at=now_ms()))
         # One update per user: a transaction may touch each item only once.
         deltas: dict[str, dict[str, int]] = {viewer_id: {}, target_id: {}}
-        if relationship.following:
-            transaction.delete(
-                Follow(viewer_id, target_id), condition=Follow.follower_id.exists(), label="edge"
-            )
-            deltas[viewer_id]["following_count"] = -1
-            deltas[target_id]["followers_count"] = -1
-        if relationship.followed_by:
-            transaction.delete(
-                Follow(target_id, viewer_id), condition=Follow.follower_id.exists(), label="edge"
-            )
-            deltas[target_id]["following_count"] = -1
-            deltas[viewer_id]["followers_count"] = -1
+        # Each edge either goes (it must still exist) or must still be absent: a follow that
+        # lands between the read and this write cancels it, and the caller reads again.
+        # Once the block is written no follow can land (follows check for blocks).
+        for follower, followee, seen in ((viewer_id, target_id, relationship.following),
+                                         (target_id, viewer_id, relationship.followed_by)):
+            if not seen:
+                transaction.condition_check(Follow, follower, followee,
+                                            Follow.follower_id.does_not_exist(), label="edge")
+                continue
+            transaction.delete(Follow(follower, followee), condition=Follow.follower_id.exists(),
+                               label="edge")  # fmt: skip
+            deltas[follower]["following_count"] = -1
+            deltas[followee]["followers_count"] = -1
         for user_id, user_deltas in deltas.items():
             if user_deltas:
                 follows.count(transaction, user_id, user_deltas)

@@ -84,6 +84,28 @@ def test_block_cuts_both_ways_and_hides_each_from_the_other(make_user) -> None:
     assert follows.follow(bob.user_id, alice.username) == "following"
 
 
+def test_a_follow_landing_while_a_block_is_written_is_cut_too(make_user, monkeypatch) -> None:
+    alice, bob = make_user().user, make_user().user
+    read = blocks.relationships.between
+    landed = []
+
+    def read_then_bob_follows(viewer_id: str, other_id: str):  # noqa: ANN202
+        found = read(viewer_id, other_id)
+        if not landed:  # bob's follow commits after the block read "no ties", before its write
+            landed.append("reading")
+            landed[0] = follows.follow(bob.user_id, alice.username)
+        return found
+
+    monkeypatch.setattr(blocks.relationships, "between", read_then_bob_follows)
+    blocks.block(alice.user_id, bob.username)
+    assert landed == ["following"]
+    assert counts(alice.user_id) == (0, 0)
+    assert counts(bob.user_id) == (0, 0)
+    monkeypatch.undo()
+    blocks.unblock(alice.user_id, bob.username)
+    assert profiles.view(alice.user_id, bob.username)["relationship"]["followed_by"] is False
+
+
 def test_a_block_cancels_pending_requests(make_user) -> None:
     owner, fan = make_user(private=True).user, make_user().user
     follows.follow(fan.user_id, owner.username)
