@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib import passwords, sessions
 from chalicelib.errors import Conflict, Throttled, Unauthenticated, ValidationError
@@ -162,7 +162,7 @@ def login(login_name: object, password: object) -> SignedIn:
     _refuse_if_locked(attempts)
     stored = user.password_hash if user else passwords.dummy_hash()
     if not passwords.verify_password(password[: passwords.MAX_LENGTH], stored) or user is None:
-        _record_failure(subject, attempts)
+        _record_failure(subject)
         raise Unauthenticated(
             "The login or password is incorrect", code="invalid_credentials"
         )
@@ -218,27 +218,42 @@ def _refuse_if_locked(attempts: LoginAttempts | None) -> None:
         )
 
 
-def _record_failure(subject: str, current: LoginAttempts | None) -> None:
+def _record_failure(subject: str) -> None:
+    """One more failure in the window; the lock once there are too many. Counted with an
+    atomic ADD, so that failures sent side by side each count."""
     s = settings()
-    window_end = datetime.fromtimestamp(time.time() + s.login_lockout_seconds, UTC)
+    now = time.time()
+    window_end = datetime.fromtimestamp(now + s.login_lockout_seconds, UTC)
+    live = LoginAttempts.expires_at > datetime.fromtimestamp(now, UTC)
     attempts = LoginAttempts(subject)
-    if current is None:
+    try:
         attempts.update(
-            actions=[
-                LoginAttempts.failures.set(1),
-                LoginAttempts.locked_until.set(0),
-                LoginAttempts.expires_at.set(window_end),
-            ]
+            actions=[LoginAttempts.failures.add(1), LoginAttempts.expires_at.set(window_end)],
+            condition=live,
         )
-    else:
-        attempts.update(
-            actions=[LoginAttempts.failures.add(1), LoginAttempts.expires_at.set(window_end)]
-        )
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        # No counter, or an expired one TTL has not deleted yet: this failure starts a new one.
+        # Should a parallel failure start it first, the restart fails and this one adds to it.
+        try:
+            attempts.update(
+                actions=[
+                    LoginAttempts.failures.set(1),
+                    LoginAttempts.locked_until.set(0),
+                    LoginAttempts.expires_at.set(window_end),
+                ],
+                condition=~live,
+            )
+        except UpdateError as again:
+            if again.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            attempts.update(actions=[LoginAttempts.failures.add(1)])
     if attempts.failures >= s.login_max_failures:
         attempts.update(
             actions=[
                 LoginAttempts.failures.set(0),
-                LoginAttempts.locked_until.set(int(time.time()) + s.login_lockout_seconds),
+                LoginAttempts.locked_until.set(int(now) + s.login_lockout_seconds),
                 LoginAttempts.expires_at.set(window_end),
             ]
         )

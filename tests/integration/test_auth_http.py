@@ -134,6 +134,19 @@ def test_login_failures_look_the_same_and_then_lock(api: Api) -> None:
     assert int(locked.headers["Retry-After"]) > 0
 
 
+def test_failures_sent_side_by_side_each_count(api: Api) -> None:
+    account = api.register()
+
+    def fail(_: int) -> int:
+        body = {"login": account.username, "password": "nope-nope"}
+        return api.call("POST", "/auth/login", body).status_code
+
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        assert set(pool.map(fail, range(5))) == {401}
+    locked = api.call("POST", "/auth/login", {"login": account.username, "password": PASSWORD})
+    assert locked.status_code == 429
+
+
 def _forge(claims: dict, key: str, algorithm: str = "HS256") -> str:
     return jwt.encode(claims, key, algorithm=algorithm)
 
