@@ -69,9 +69,11 @@ def push(user_id: str, event: dict[str, Any], send: Sender, skip: str | None = N
 
 
 def push_many(events: dict[str, dict[str, Any]], send: Sender,
-              skip: dict[str, str] | None = None) -> int:  # fmt: skip
-    """Each user's event to each of their devices (but ``skip[user]``), all sent side by side."""
-    devices = live(list(events))
+              skip: dict[str, str] | None = None,
+              devices: dict[str, set[str]] | None = None) -> int:  # fmt: skip
+    """Each user's event to each of their devices (but ``skip[user]``), all sent side by side;
+    ``devices`` when the caller already looked them up (``live``)."""
+    devices = live(list(events)) if devices is None else devices
     sends = [(user_id, connection_id, json.dumps(events[user_id], separators=(",", ":")))
              for user_id, ids in devices.items() for connection_id in ids
              if connection_id != (skip or {}).get(user_id)]  # fmt: skip
@@ -111,13 +113,14 @@ def notify(user_id: str, event: dict[str, Any], skip: str | None = None) -> int:
     return notify_many({user_id: event}, {user_id: skip} if skip else None)
 
 
-def notify_many(events: dict[str, dict[str, Any]], skip: dict[str, str] | None = None) -> int:
+def notify_many(events: dict[str, dict[str, Any]], skip: dict[str, str] | None = None,
+                devices: dict[str, set[str]] | None = None) -> int:  # fmt: skip
     from chalicelib.settings import settings
 
     endpoint = settings().websocket_endpoint_url
     if not endpoint or not events:
         return 0
-    return push_many(events, management_api_sender(endpoint), skip)
+    return push_many(events, management_api_sender(endpoint), skip, devices)
 
 
 def _drop(user_id: str, connection_id: str) -> None:

@@ -163,6 +163,9 @@ def batch_get(keys: list[Key]) -> dict[Key, Model]:
     chunks sent side by side: a page's posts, authors and flags cost one round trip."""
     keys = list(dict.fromkeys(keys))  # BatchGetItem refuses a request with duplicate keys
     chunks = [keys[start : start + 100] for start in range(0, len(keys), 100)]
+    if len(chunks) == 1:
+        # In the calling thread: no hop through the pool, and safe to call from a pool task.
+        return _batch_get_chunk(chunks[0])
     found: dict[Key, Model] = {}
     for part in pool().map(_batch_get_chunk, chunks):
         found.update(part)
