@@ -25,6 +25,7 @@ import copy
 import functools
 import gc
 import sys
+import threading
 from typing import Any
 
 from moto.dynamodb.comparisons import get_filter_expression
@@ -42,6 +43,9 @@ from moto.dynamodb.models.table import Table
 
 OPERATIONS = {"ConditionCheck", "Put", "Delete", "Update"}
 PASSED = (None, None, None)
+# moto's server answers each request in its own thread; two transactions must not interleave
+# their checks and writes (two registrations of one name: exactly one may win).
+_TRANSACTIONS = threading.Lock()
 
 
 class _Operation:
@@ -119,7 +123,12 @@ class _Operation:
 def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
     if len(transact_items) > 100:
         raise TooManyTransactionsException()
-    operations = [_Operation(self, request) for request in transact_items]
+    with _TRANSACTIONS:
+        _transact(self, transact_items)
+
+
+def _transact(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    operations = [_Operation(backend, request) for request in transact_items]
     targets = [operation.target for operation in operations]
     if len(set(targets)) < len(targets):
         raise MultipleTransactionsException()
@@ -133,7 +142,7 @@ def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, A
     done = 0
     try:
         for operation in operations:
-            operation.apply(self)
+            operation.apply(backend)
             done += 1
     except Exception as error:
         for operation in operations[: done + 1]:
