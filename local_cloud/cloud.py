@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from local_cloud.code_watch import CodeWatcher
 from local_cloud.emulator import HOST, ExternalEmulator, MotoServer, port_in_use, wait_until_up
 from local_cloud.processes import spawn, stop
 
@@ -69,6 +70,8 @@ class LocalCloud:
         self._api: subprocess.Popen | None = None
         self._bus: Any = None
         self._gateway: Any = None
+        self._code_watch: CodeWatcher | None = None
+        self._restarting = False
         self.endpoints: Endpoints | None = None
 
     @property
@@ -185,11 +188,30 @@ class LocalCloud:
         return path.read_text().strip()
 
     def _start_api(self, env: dict[str, str]) -> None:
+        self._spawn_api(env)
+        if self.options.autoreload:
+            # Our own watcher, not chalice's: local_cloud/code_watch.py says why.
+            self._code_watch = CodeWatcher(REPOSITORY, lambda path: self._restart_api(env, path))
+            self._code_watch.start()
+
+    def _restart_api(self, env: dict[str, str], changed: Path) -> None:
+        log.info("%s changed: restarting the REST API", changed.relative_to(REPOSITORY))
+        self._restarting = True
+        try:
+            self._stop_api()
+            self._spawn_api(env)
+        except (RuntimeError, TimeoutError):
+            # Most likely the edit does not import yet: wait for the next one, do not stop.
+            self._stop_api()
+            log.error("the REST API did not start (its output is above); it restarts on the "
+                      "next change")  # fmt: skip
+        finally:
+            self._restarting = False
+
+    def _spawn_api(self, env: dict[str, str]) -> None:
         chalice = Path(sys.executable).with_name("chalice")
         command = [str(chalice), "local", "--stage", STAGE, "--host", HOST,
-                   "--port", str(self.options.api_port)]  # fmt: skip
-        if not self.options.autoreload:
-            command.append("--no-autoreload")
+                   "--port", str(self.options.api_port), "--no-autoreload"]  # fmt: skip
         self._api = spawn(
             command,
             env={**os.environ, **env, "PYTHONUNBUFFERED": "1"},
@@ -223,13 +245,16 @@ class LocalCloud:
     def wait(self, stopping: threading.Event) -> int:
         """Blocks until ``stopping`` is set or the API dies; the exit status to report."""
         while not stopping.wait(0.5):
+            if self._restarting:
+                continue
             if self._api is not None and self._api.poll() is not None:
                 log.error("the REST API exited with status %s", self._api.returncode)
                 return 1
         return 0
 
     def stop(self) -> None:
-        for step in (self._stop_gateway, self._stop_bus, self._stop_api, self._stop_emulator):
+        for step in (self._stop_code_watch, self._stop_gateway, self._stop_bus, self._stop_api,
+                     self._stop_emulator):  # fmt: skip
             try:
                 step()
             except Exception:
@@ -238,6 +263,11 @@ class LocalCloud:
             self.state_file.unlink(missing_ok=True)
             self._lock.close()
             self._lock = None
+
+    def _stop_code_watch(self) -> None:
+        if self._code_watch is not None:
+            self._code_watch.stop()
+            self._code_watch = None
 
     def _stop_gateway(self) -> None:
         if self._gateway is not None:

@@ -44,14 +44,16 @@ class RunningCloud:
 
 
 def launch(state_dir: Path, *extra: str, timeout: float = 90, env: Mapping[str, str],
-           leave_out: Iterable[str] = ()) -> RunningCloud:  # fmt: skip
+           leave_out: Iterable[str] = (), autoreload: bool = False) -> RunningCloud:  # fmt: skip
     """Starts a local cloud with ``env`` (minus ``leave_out`` and any AWS_*/GLIMPSE_*
     setting of the caller's) and returns once it has written its endpoints."""
     state_dir.mkdir(parents=True, exist_ok=True)
     log_path = state_dir / "launcher.log"
     command = [sys.executable, "-m", "local_cloud", "run", "--state-dir", str(state_dir),
                "--api-port", "0", "--ws-port", "0", "--emulator-port", "0",
-               "--no-autoreload", "--retry-delay", "1", *extra]  # fmt: skip
+               "--retry-delay", "1", *extra]  # fmt: skip
+    if not autoreload:
+        command.append("--no-autoreload")
     excluded = set(leave_out)
     env = {k: v for k, v in env.items()
            if k not in excluded and not k.startswith(("AWS_", "GLIMPSE_"))}  # fmt: skip

@@ -38,11 +38,12 @@ os.environ.update(IN_PROCESS_ENV)
 
 
 
-def launch(state_dir: Path, *extra: str) -> RunningCloud:
+def launch(state_dir: Path, *extra: str, autoreload: bool = False) -> RunningCloud:
     # The in-process tests' settings must not leak into the cloud's own processes. A "large
     # account" (merged into feeds when read) from 4 followers, to reach that path cheaply.
     env = {"FEED_FANOUT_MAX_FOLLOWERS": "3", **os.environ}
-    return harness.launch(state_dir, *extra, env=env, leave_out=IN_PROCESS_ENV)
+    return harness.launch(state_dir, *extra, env=env, leave_out=IN_PROCESS_ENV,
+                          autoreload=autoreload)
 
 
 @pytest.fixture(scope="session")

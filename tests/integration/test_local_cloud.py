@@ -144,6 +144,30 @@ def test_seeded_cloud_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
             requests.get(f"http://127.0.0.1:{port}/", timeout=2)
 
 
+def test_the_api_restarts_on_a_code_change_and_only_then(tmp_path: Path) -> None:
+    # The state inside the repository, as with `make run`: the emulator's log and the search
+    # index change there all the time, and must not restart the API.
+    state = REPOSITORY / ".local" / f"test-reload-{tmp_path.name}"
+    cloud = launch(state, autoreload=True)
+    try:
+        time.sleep(4)
+        assert "restarting the REST API" not in cloud.log()
+        assert "Restarting" not in cloud.log()  # chalice's own reloader
+        code = REPOSITORY / "chalicelib" / "ids.py"
+        code.touch()
+        deadline = time.monotonic() + 30
+        while cloud.log().count("REST API on") < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "chalicelib/ids.py changed: restarting the REST API" in cloud.log()
+        assert requests.get(f"{cloud.api_url}/health", timeout=10).status_code == 200
+        assert cloud.log().count("restarting the REST API") == 1
+    finally:
+        shut_down(cloud)
+        import shutil
+
+        shutil.rmtree(state, ignore_errors=True)
+
+
 class _Exit:
     def __init__(self, returncode: int, output: str) -> None:
         self.returncode, self.output = returncode, output
