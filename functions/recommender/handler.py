@@ -22,13 +22,13 @@ from scipy import sparse
 
 from chalicelib import interactions
 from chalicelib.clients import client
+from chalicelib.recommendations import TRENDING
 from chalicelib.settings import settings
 from chalicelib.tables import Block, Follow, Interaction, Post, Recommendation, User
 
 KEEP_FOR = timedelta(days=2)
 # Users one invocation scores (from bench/recommender: 100k users' scoring takes minutes).
 USERS_PER_SHARD = 50_000
-TRENDING = "~trending"  # the list for people the job has not scored yet
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -69,7 +69,7 @@ def run(event: dict[str, Any]) -> dict[str, Any]:
         return {"users": len(data.users), "shards_sent": shards,
                 "seconds": round(time.monotonic() - started, 2)}  # fmt: skip
     shard, shards = int(event.get("shard", 0)), shards if sharded else 1
-    rows_here = [r for r, u in enumerate(data.users) if zlib.crc32(u.encode()) % shards == shard]
+    rows_here = [r for r, u in enumerate(data.users) if _in_shard(u, shard, shards)]
     explore = model.recommend(data, similar, authors, rows_here)
     follows: dict[str, set[str]] = defaultdict(set)
     for edge in Follow.scan(attributes_to_get=["follower_id", "followee_id"]):
@@ -77,7 +77,6 @@ def run(event: dict[str, Any]) -> dict[str, Any]:
     blocked = {(b.blocker_id, b.blocked_id) for b in Block.scan(
         attributes_to_get=["blocker_id", "blocked_id"])}  # fmt: skip
     engaged = model.engaged_authors(data, authors)
-    users = [u.user_id for u in User.scan(attributes_to_get=["user_id"])]
     names = {u.user_id: u.username for u in User.scan(attributes_to_get=["user_id", "username"])}
 
     expires = datetime.now(UTC) + KEEP_FOR
@@ -88,11 +87,11 @@ def run(event: dict[str, Any]) -> dict[str, Any]:
                                       items=_explore_items(picked, authors)))  # fmt: skip
             written += 1
         if shard == 0:
-            trending = model.trending_for_newcomers(data, authors)
+            trending = model.trending_for_newcomers(data)
             batch.save(Recommendation(TRENDING, "explore", computed_at=now, expires_at=expires,
                                       items=_explore_items(trending, authors)))  # fmt: skip
-        for user in users:
-            if zlib.crc32(user.encode()) % shards != shard:
+        for user in names:
+            if not _in_shard(user, shard, shards):
                 continue
             suggestions = model.suggest_accounts(user, follows, engaged, blocked)
             batch.save(Recommendation(user, "users", computed_at=now, expires_at=expires,
@@ -101,6 +100,10 @@ def run(event: dict[str, Any]) -> dict[str, Any]:
                                              for c, s, r in suggestions]))  # fmt: skip
     return {"users": len(data.users), "posts": len(data.posts), "interactions": len(rows),
             "explore_lists": written, "seconds": round(time.monotonic() - started, 2)}
+
+
+def _in_shard(user_id: str, shard: int, shards: int) -> bool:
+    return zlib.crc32(user_id.encode()) % shards == shard
 
 
 def _explore_items(picked: list, authors: dict[str, str]) -> list[dict[str, Any]]:

@@ -170,8 +170,7 @@ def _pick(data: Interactions, scores: sparse.csr_matrix, position: int, row: int
     return picked
 
 
-def trending_for_newcomers(data: Interactions, authors: dict[str, str],
-                           top: int = TOP) -> list[tuple[str, float, None]]:  # fmt: skip
+def trending_for_newcomers(data: Interactions, top: int = TOP) -> list[tuple[str, float, None]]:
     return [(data.posts[i], s, None) for i, s in trending(data, top)]
 
 
