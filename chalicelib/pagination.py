@@ -80,21 +80,47 @@ def decode_cursor(
 
 def encode_position(post_id: str | None) -> str | None:
     """A cursor for lists merged from several sources, positioned by time-sorted post id."""
-    if post_id is None:
-        return None
-    return base64.urlsafe_b64encode(f"p:{post_id}".encode()).decode().rstrip("=")
+    return None if post_id is None else _tagged("p", post_id)
 
 
 def decode_position(cursor: str | None) -> str | None:
     if cursor is None or cursor == "":
         return None
+    post_id = _untagged("p", cursor)
+    if not _POST_ID.fullmatch(post_id):
+        raise _bad_cursor()
+    return post_id
+
+
+def encode_offset(offset: int) -> str:
+    """A cursor for lists that are ranked, not stored in order (search results)."""
+    return _tagged("o", str(offset))
+
+
+def decode_offset(cursor: str | None, maximum: int) -> int:
+    if cursor is None or cursor == "":
+        return 0
+    raw = _untagged("o", cursor)
+    # ASCII digits only, and few of them: int() takes other scripts' digits and chokes on
+    # thousands of them.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(maximum)) \
+            or int(raw) > maximum:
+        raise _bad_cursor()
+    return int(raw)
+
+
+def _tagged(tag: str, value: str) -> str:
+    return base64.urlsafe_b64encode(f"{tag}:{value}".encode()).decode().rstrip("=")
+
+
+def _untagged(tag: str, cursor: str) -> str:
     try:
         raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
     except (ValueError, UnicodeDecodeError):
         raise _bad_cursor() from None
-    if not raw.startswith("p:") or not _POST_ID.fullmatch(raw[2:]):
+    if not raw.startswith(f"{tag}:"):
         raise _bad_cursor()
-    return raw[2:]
+    return raw[len(tag) + 1 :]
 
 
 _POST_ID = re.compile(r"[0-9a-z]{26}")

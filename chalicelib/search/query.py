@@ -7,11 +7,11 @@ accounts). ``type=all`` is a short mixed list, like Instagram's top results.
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from chalicelib import posts, profiles, relationships
 from chalicelib.errors import ValidationError
+from chalicelib.pagination import decode_offset, encode_offset
 from chalicelib.search.documents import PLACE, POST, TAG, USER, Hit
 from chalicelib.search.engines import engine
 from chalicelib.tables import SUMMARY_KEY, HashtagEntry, PlaceEntry, User, batch_get
@@ -20,6 +20,7 @@ TYPES = {"all": (USER, TAG, PLACE, POST), "users": (USER,), "tags": (TAG,),
          "places": (PLACE,), "posts": (POST,)}  # fmt: skip
 QUERY_MAX = 100
 TOP_RESULTS = 10
+OFFSET_MAX = 1000  # how deep a search may be paged
 _TOP_PER_KIND = {USER: 5, TAG: 3, PLACE: 3, POST: 3}
 
 
@@ -34,7 +35,7 @@ def search(viewer_id: str, q: object, kind: str | None, limit: int,
     if kind == "all" and text[0] in "#@":
         kind = "tags" if text[0] == "#" else "users"
     text = text.lstrip("#@")
-    offset = _offset(cursor)
+    offset = decode_offset(cursor, maximum=OFFSET_MAX)
     wanted = TOP_RESULTS if kind == "all" else offset + limit
     hits = engine().search(text, TYPES[kind], wanted * 3 + 10)
     items = _visible(viewer_id, hits)
@@ -44,7 +45,7 @@ def search(viewer_id: str, q: object, kind: str | None, limit: int,
     page = items[offset : offset + limit]
     more = len(items) > offset + limit
     return {"items": [view for _, view in page],
-            "next_cursor": _encode(offset + limit) if more else None}  # fmt: skip
+            "next_cursor": encode_offset(offset + limit) if more else None}  # fmt: skip
 
 
 def _visible(viewer_id: str, hits: list[Hit]) -> list[tuple[float, dict[str, Any]]]:
@@ -94,20 +95,3 @@ def _top_mix(items: list[tuple[float, dict]]) -> list[tuple[float, dict]]:
             taken[view["type"]] = taken.get(view["type"], 0) + 1
             mixed.append((score, view))
     return mixed
-
-
-def _encode(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
-
-
-def _offset(cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        offset = int(raw.removeprefix("o:")) if raw.startswith("o:") else -1
-    except (ValueError, UnicodeDecodeError):
-        offset = -1
-    if not 0 <= offset <= 1000:
-        raise ValidationError("cursor is not valid for this list", code="invalid_cursor")
-    return offset

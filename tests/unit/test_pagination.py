@@ -1,7 +1,16 @@
+import base64
+
 import pytest
 
 from chalicelib.errors import ValidationError
-from chalicelib.pagination import decode_cursor, encode_cursor, parse_limit
+from chalicelib.pagination import (
+    decode_cursor,
+    decode_offset,
+    encode_cursor,
+    encode_offset,
+    encode_position,
+    parse_limit,
+)
 
 KEY = {"followee_id": {"S": "u1"}, "follower_id": {"S": "u2"}, "created_at": {"N": "17"}}
 NAMES = {"followee_id", "follower_id", "created_at"}
@@ -42,3 +51,20 @@ def test_limits(raw: str | None, expected: int) -> None:
 def test_bad_limits_are_a_400(raw: str) -> None:
     with pytest.raises(ValidationError):
         parse_limit(raw)
+
+
+def test_an_offset_cursor_round_trips_within_its_bound() -> None:
+    assert decode_offset(encode_offset(40), maximum=1000) == 40
+    assert decode_offset(None, maximum=1000) == 0
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [encode_offset(1001), "%%%", encode_position("0" * 26),
+     base64.urlsafe_b64encode("o:\u00b2".encode()).decode(),
+     base64.urlsafe_b64encode(("o:" + "9" * 5000).encode()).decode()],
+)
+def test_bad_offset_cursors_are_refused(cursor: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        decode_offset(cursor, maximum=1000)
+    assert refused.value.code == "invalid_cursor"
