@@ -37,17 +37,25 @@ def on_post(old: dict | None, new: dict | None) -> None:
         engine().delete(POST, [old["post_id"]])
 
 
+def listing_document(kind: str, key: str, name: str | None,
+                     post_count: float | None) -> Document | None:  # fmt: skip
+    """A hashtag or a place, by the name and post count on its summary item; None once it
+    has no posts (nothing to find there)."""
+    count = float(post_count or 0)
+    return Document(kind, key, name or key, popularity=count) if count > 0 else None
+
+
 def on_listing(kind: str, key_name: str, old: dict | None, new: dict | None) -> None:
     """The summary item of a hashtag or place: its name and post count."""
     image = new or old
     if image is None or image.get("post_id") != SUMMARY_KEY:
         return
     key = image[key_name]
-    count = float((new or {}).get("post_count", 0))
-    if new is None or count <= 0:
-        engine().delete(kind, [key])
+    document = new and listing_document(kind, key, new.get("name"), new.get("post_count"))
+    if document:
+        engine().index([document])
     else:
-        engine().index([Document(kind, key, new.get("name") or key, popularity=count)])
+        engine().delete(kind, [key])
 
 
 def on_hashtag(old: dict | None, new: dict | None) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from chalicelib.search.documents import PLACE, TAG, Document
 from chalicelib.search.engines import engine
-from chalicelib.search.indexing import post_document, user_document
+from chalicelib.search.indexing import listing_document, post_document, user_document
 from chalicelib.tables import SUMMARY_KEY, HashtagEntry, PlaceEntry, Post, User
 
 
@@ -20,12 +20,11 @@ def documents() -> Iterator[Document]:
     for post in Post.scan(Post.status == "ready"):
         yield post_document(post.attribute_values)
     for tag in HashtagEntry.scan(HashtagEntry.post_id == SUMMARY_KEY):
-        if (tag.post_count or 0) > 0:
-            yield Document(TAG, tag.tag, tag.tag, popularity=float(tag.post_count))
+        if document := listing_document(TAG, tag.tag, None, tag.post_count):
+            yield document
     for place in PlaceEntry.scan(PlaceEntry.post_id == SUMMARY_KEY):
-        if (place.post_count or 0) > 0:
-            yield Document(PLACE, place.place_id, place.name or "",
-                           popularity=float(place.post_count))  # fmt: skip
+        if document := listing_document(PLACE, place.place_id, place.name, place.post_count):
+            yield document
 
 
 def rebuild(batch: int = 500) -> int:
