@@ -24,8 +24,9 @@ from typing import Any
 
 import yaml
 
+from local_cloud.provision import env_name, load_template
+
 REPOSITORY = Path(__file__).resolve().parents[1]
-TEMPLATE = REPOSITORY / "infra" / "template.yaml"
 LOG_RETENTION_DAYS = 30
 _PLACEHOLDER = "arn:aws:dynamodb:us-east-1:000000000000:table/placeholder/stream/"
 
@@ -33,14 +34,8 @@ _PLACEHOLDER = "arn:aws:dynamodb:us-east-1:000000000000:table/placeholder/stream
 _NOT_FOR_THE_API = {"IdempotencyTable"}
 
 
-def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
-    return yaml.safe_load(path.read_text())
-
-
 def stream_outputs(template: dict[str, Any]) -> dict[str, str]:
     """``USERS_STREAM_ARN`` → ``UsersTable``: the settings that name a stream, and its table."""
-    from local_cloud.provision import env_name
-
     found = {}
     for key, output in template["Outputs"].items():
         value = output["Value"]
