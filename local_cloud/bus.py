@@ -396,18 +396,17 @@ def _template_mappings(stack: Stack, retry_delay: int) -> list[Consumer]:
             continue
         properties = mapping["Properties"]
         function_id = properties["FunctionName"]["Ref"]
-        function = resources[function_id]
         queue_id = properties["EventSourceArn"]["Fn::GetAtt"][0]
         if resources[queue_id]["Type"] != "AWS::SQS::Queue":
             continue
         try:
-            handler = import_handler(function["Metadata"]["LocalHandler"])
+            handler = local_handler(stack.template, function_id)
         except ImportError as missing:
             # The imaging stack (Pillow, dlib) is heavy; the rest of the cloud works without it.
             log.error("%s is not served: %s (run `make run`, which installs "
                       "functions/media/requirements.txt)", function_id, missing)  # fmt: skip
             continue
-        function_name = stack.resolve(function["Properties"]["FunctionName"])
+        function_name = stack.resolve(resources[function_id]["Properties"]["FunctionName"])
         consumers.append(QueueWorker(stack, stack.physical_ids[queue_id], handler, function_name,
                                      properties.get("BatchSize", 10), retry_delay))  # fmt: skip
     return consumers
