@@ -107,10 +107,10 @@ def management_api_sender(endpoint_url: str) -> Sender:
     return send
 
 
-def notify(user_id: str, event: dict[str, Any], skip: str | None = None) -> int:
+def notify(user_id: str, event: dict[str, Any]) -> int:
     """Push an event to a user from anywhere (a route, a stream consumer, the media function):
     through the configured websocket endpoint, or nowhere when none is configured."""
-    return notify_many({user_id: event}, {user_id: skip} if skip else None)
+    return notify_many({user_id: event})
 
 
 def notify_many(events: dict[str, dict[str, Any]], skip: dict[str, str] | None = None,
