@@ -45,15 +45,11 @@ def direct_id(one: str, other: str) -> str:
 
 def start(viewer_id: str, usernames: object, name: object = None) -> Conversation:
     """Find or create the conversation with these people: 1:1 without a name, else a group."""
-    if (not isinstance(usernames, list) or not usernames
-            or not all(isinstance(u, str) for u in usernames)):  # fmt: skip
-        raise ValidationError("usernames must be a list of usernames", field="usernames")
+    _check_usernames(usernames, allow_empty=False)
     if name is not None and (not isinstance(name, str) or not 0 < len(name) <= NAME_MAX):
         raise ValidationError(f"name must be 1-{NAME_MAX} characters", field="name")
     others = _others(viewer_id, usernames)
-    if len(others) + 1 > MAX_MEMBERS:
-        raise ValidationError(f"A conversation has at most {MAX_MEMBERS} members",
-                              field="usernames")  # fmt: skip
+    _check_size(len(others) + 1)
     if len(others) == 1 and name is None:
         return _direct(viewer_id, others[0])
     return _create(viewer_id, new_id(), GROUP, others, name)
@@ -123,12 +119,9 @@ def add_members(viewer_id: str, conversation_id: str, usernames: object) -> None
     conversation, _ = membership(viewer_id, conversation_id)
     if conversation.kind != GROUP:
         raise ValidationError("People can be added to groups only", code="not_a_group")
-    if not isinstance(usernames, list) or not all(isinstance(u, str) for u in usernames):
-        raise ValidationError("usernames must be a list of usernames", field="usernames")
+    _check_usernames(usernames, allow_empty=True)
     new = [m for m in _others(viewer_id, usernames) if m not in conversation.member_ids]
-    if len(conversation.member_ids) + len(new) > MAX_MEMBERS:
-        raise ValidationError(f"A conversation has at most {MAX_MEMBERS} members",
-                              field="usernames")  # fmt: skip
+    _check_size(len(conversation.member_ids) + len(new))
     if not new:
         return
     folders = _folders(viewer_id, new)
@@ -150,6 +143,18 @@ def leave(viewer_id: str, conversation_id: str) -> None:
         write.update(conversation, actions=[Conversation.member_ids.set(remaining)],
                      condition=Conversation.member_ids == list(conversation.member_ids))
         write.delete(entry)
+
+
+def _check_usernames(usernames: object, allow_empty: bool) -> None:
+    if (not isinstance(usernames, list) or not (usernames or allow_empty)
+            or not all(isinstance(u, str) for u in usernames)):  # fmt: skip
+        raise ValidationError("usernames must be a list of usernames", field="usernames")
+
+
+def _check_size(members: int) -> None:
+    if members > MAX_MEMBERS:
+        raise ValidationError(f"A conversation has at most {MAX_MEMBERS} members",
+                              field="usernames")  # fmt: skip
 
 
 def _others(viewer_id: str, usernames: list[str]) -> list[str]:
