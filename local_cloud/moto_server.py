@@ -136,7 +136,8 @@ def _transact(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) ->
         raise TransactionCanceledException([operation.error for operation in operations])
     # Copies of just the items written, taken before anything is, and the streams' lengths.
     for operation in operations:
-        operation.before = copy.deepcopy(operation.before)
+        if operation.kind != "ConditionCheck":
+            operation.before = copy.deepcopy(operation.before)
     streams = {id(o.table): (o.table, len(o.table.stream_shard.items)) for o in operations
                if o.table is not None and o.table.stream_shard is not None}  # fmt: skip
     done = 0
