@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from infra import stack
+from infra.template import template_source
 
 # Resources LocalStack's open-source edition cannot create (paid features).
 _NOT_ON_LOCALSTACK = ("AWS::ApiGatewayV2::",)
@@ -38,8 +39,9 @@ def session_for(target: str) -> Any:
     if target == "localstack":
         from localstack_client.config import get_service_endpoint
 
-        return boto3.Session(aws_access_key_id="test", aws_secret_access_key="test",
-                             region_name="us-east-1"), get_service_endpoint("s3")  # fmt: skip
+        return boto3.Session(
+            aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
+        ), get_service_endpoint("s3")
     return boto3.Session(), None
 
 
@@ -48,8 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", required=True, help="e.g. dev or prod")
     parser.add_argument("--target", choices=["aws", "localstack"], default="aws")
     parser.add_argument("--no-image", action="store_true", help="skip the media image")
-    parser.add_argument("--search-instance", default="t3.small.search",
-                        help="OpenSearch instance type (AWS only)")
+    parser.add_argument(
+        "--search-instance", default="t3.small.search", help="OpenSearch instance type (AWS only)"
+    )
     args = parser.parse_args(argv)
 
     session, endpoint = session_for(args.target)
@@ -62,8 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     _upload_code(clients, args.stage, out / "deployment.zip", template)
     _ensure_jwt_secret(clients, args.stage)
     name = f"glimpse-{args.stage}"
-    parameters = {"Stage": args.stage, "MediaImageUri": "", "RecommenderImageUri": "",
-                  "SearchInstanceType": args.search_instance if args.target == "aws" else ""}
+    parameters = {
+        "Stage": args.stage,
+        "MediaImageUri": "",
+        "RecommenderImageUri": "",
+        "SearchInstanceType": args.search_instance if args.target == "aws" else "",
+    }
     outputs = _deploy(clients, name, template, parameters)
     if args.target == "aws" and not args.no_image and _docker_works():
         for parameter, repository, dockerfile in _IMAGES:
@@ -83,14 +90,23 @@ def without_paid_features(template: dict[str, Any]) -> dict[str, Any]:
         policies = properties.get("Policies", []) if resource["Type"] == "AWS::IAM::Role" else []
         for policy in policies:
             document = policy["PolicyDocument"]
-            document["Statement"] = [statement for statement in document["Statement"]
-                                     if "WebsocketAPI" not in yaml.safe_dump(statement)]
-    dropped = {k for k, r in resources.items()
-               if r["Type"].startswith(_NOT_ON_LOCALSTACK) or "WebsocketAPI" in yaml.safe_dump(r)}
+            document["Statement"] = [
+                statement
+                for statement in document["Statement"]
+                if "WebsocketAPI" not in yaml.safe_dump(statement)
+            ]
+    dropped = {
+        k
+        for k, r in resources.items()
+        if r["Type"].startswith(_NOT_ON_LOCALSTACK) or "WebsocketAPI" in yaml.safe_dump(r)
+    }
     for logical_id in dropped:
         del resources[logical_id]
-    template["Outputs"] = {k: v for k, v in template["Outputs"].items()
-                           if not any(d in yaml.safe_dump(v) for d in dropped)}  # fmt: skip
+    template["Outputs"] = {
+        k: v
+        for k, v in template["Outputs"].items()
+        if not any(d in yaml.safe_dump(v) for d in dropped)
+    }
     return template
 
 
@@ -131,12 +147,21 @@ def _deploy(clients: _Clients, name: str, template: dict, parameters: dict) -> d
     except cloudformation.exceptions.ClientError:
         kind = "CREATE"
     change_set = f"deploy-{secrets.token_hex(4)}"
+    account = clients("sts").get_caller_identity()["Account"]
+    source = template_source(
+        clients("s3"),
+        f"{name}-artifacts-{account}",
+        clients.session.region_name or "us-east-1",
+        yaml.safe_dump(template, sort_keys=False),
+    )
     cloudformation.create_change_set(
-        StackName=name, ChangeSetName=change_set, ChangeSetType=kind,
-        TemplateBody=yaml.safe_dump(template, sort_keys=False),
+        StackName=name,
+        ChangeSetName=change_set,
+        ChangeSetType=kind,
+        **source,
         Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
-    )  # fmt: skip
+    )
     waiter = cloudformation.get_waiter("change_set_create_complete")
     try:
         waiter.wait(StackName=name, ChangeSetName=change_set)
@@ -148,8 +173,9 @@ def _deploy(clients: _Clients, name: str, template: dict, parameters: dict) -> d
     cloudformation.execute_change_set(StackName=name, ChangeSetName=change_set)
     done = "stack_create_complete" if kind == "CREATE" else "stack_update_complete"
     print(f"deploying {name} ({kind.lower()}) ...", flush=True)
-    cloudformation.get_waiter(done).wait(StackName=name, WaiterConfig={"Delay": 10,
-                                                                        "MaxAttempts": 180})
+    cloudformation.get_waiter(done).wait(
+        StackName=name, WaiterConfig={"Delay": 10, "MaxAttempts": 180}
+    )
     return _outputs(cloudformation, name)
 
 
@@ -173,15 +199,26 @@ _IMAGES = (
 def _push_image(clients: _Clients, repository: str, dockerfile: str) -> str:
     import base64
 
-    tag = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                         text=True, cwd=stack.REPOSITORY).stdout.strip() or "latest"  # fmt: skip
+    tag = (
+        subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=stack.REPOSITORY,
+        ).stdout.strip()
+        or "latest"
+    )
     image = f"{repository}:{tag}"
     token = clients("ecr").get_authorization_token()["authorizationData"][0]
     user, password = base64.b64decode(token["authorizationToken"]).decode().split(":", 1)
-    subprocess.run(["docker", "login", "--username", user, "--password-stdin",
-                    token["proxyEndpoint"]], input=password.encode(), check=True)  # fmt: skip
-    subprocess.run(["docker", "build", "-f", dockerfile, "-t", image, "."],
-                   cwd=stack.REPOSITORY, check=True)  # fmt: skip
+    subprocess.run(
+        ["docker", "login", "--username", user, "--password-stdin", token["proxyEndpoint"]],
+        input=password.encode(),
+        check=True,
+    )
+    subprocess.run(
+        ["docker", "build", "-f", dockerfile, "-t", image, "."], cwd=stack.REPOSITORY, check=True
+    )
     subprocess.run(["docker", "push", image], check=True)
     return image
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from local_cloud.provision import env_name, load_template
+from infra.template import env_name, load_template
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 LOG_RETENTION_DAYS = 30
@@ -32,6 +32,17 @@ _PLACEHOLDER = "arn:aws:dynamodb:us-east-1:000000000000:table/placeholder/stream
 
 # Tables the API's code may not touch: the media function's idempotency records.
 _NOT_FOR_THE_API = {"IdempotencyTable"}
+# Tables an account's deletion reads whole (chalicelib.core.dynamodb.sweep, from the
+# contexts' erasure modules): what names the account where no index reaches. Nothing else
+# of the API may Scan (tests/deploy/test_stack.py keeps this list and the code in step).
+SWEPT_TABLES = (
+    "ActivityTable",
+    "CommentsTable",
+    "InteractionsTable",
+    "PostsTable",
+    "RecentSearchesTable",
+    "SavesTable",
+)
 
 
 def stream_outputs(template: dict[str, Any]) -> dict[str, str]:
@@ -47,13 +58,20 @@ def stream_outputs(template: dict[str, Any]) -> dict[str, str]:
 def chalice_package(stage: str, out: Path) -> dict[str, Any]:
     """Runs `chalice package` and returns its (SAM) template; deployment.zip lands in ``out``."""
     template = load_template()
-    env = {**os.environ, "GLIMPSE_STAGE": stage, "AWS_DEFAULT_REGION":
-           os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}  # fmt: skip
+    env = {
+        **os.environ,
+        "GLIMPSE_STAGE": stage,
+        "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+    }
     for setting in stream_outputs(template):
         env[setting] = _PLACEHOLDER + setting
     chalice = Path(sys.executable).with_name("chalice")
-    subprocess.run([str(chalice), "package", "--stage", stage, "--template-format", "yaml",
-                    str(out)], cwd=REPOSITORY, env=env, check=True)  # fmt: skip
+    subprocess.run(
+        [str(chalice), "package", "--stage", stage, "--template-format", "yaml", str(out)],
+        cwd=REPOSITORY,
+        env=env,
+        check=True,
+    )
     return yaml.safe_load((out / "sam.yaml").read_text())
 
 
@@ -91,9 +109,9 @@ def merge(sam: dict[str, Any], template: dict[str, Any]) -> dict[str, Any]:
     # The media function pushes post.ready through the websocket API Chalice created.
     media = merged["Resources"].get("MediaFunction")
     if media is not None:
-        media["Properties"]["Environment"]["Variables"]["WEBSOCKET_ENDPOINT_URL"] = (
-            runtime_env()["WEBSOCKET_ENDPOINT_URL"]
-        )
+        media["Properties"]["Environment"]["Variables"]["WEBSOCKET_ENDPOINT_URL"] = runtime_env()[
+            "WEBSOCKET_ENDPOINT_URL"
+        ]
     return merged
 
 
@@ -102,25 +120,39 @@ def runtime_env() -> dict[str, Any]:
         "UPLOADS_BUCKET": {"Ref": "UploadsBucket"},
         "MEDIA_BUCKET": {"Ref": "MediaBucket"},
         "MEDIA_QUEUE_URL": {"Ref": "MediaQueue"},
+        "POST_DEADLINE_QUEUE_URL": {"Ref": "PostDeadlineQueue"},
+        "ACCOUNT_JOBS_QUEUE_URL": {"Ref": "AccountJobsQueue"},
+        "EXPORTS_BUCKET": {"Ref": "ExportsBucket"},
+        "MAIL_FROM": {"Ref": "MailFrom"},
+        # Empty with PushNotifications=off: devices are then refused (push_unavailable).
+        "APNS_PLATFORM_APPLICATION_ARN": {
+            "Fn::If": ["UsePush", {"Fn::GetAtt": ["ApnsPlatformApplication", "Arn"]}, ""]
+        },
+        "FCM_PLATFORM_APPLICATION_ARN": {
+            "Fn::If": ["UsePush", {"Fn::GetAtt": ["FcmPlatformApplication", "Arn"]}, ""]
+        },
         "WEBSOCKET_ENDPOINT_URL": {
             "Fn::Sub": "https://${WebsocketAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api"
         },
-        "OPENSEARCH_URL": {"Fn::If": ["HasSearchDomain", {
-            "Fn::Sub": "https://${SearchDomain.DomainEndpoint}"}, ""]},
+        "OPENSEARCH_URL": {
+            "Fn::If": ["HasSearchDomain", {"Fn::Sub": "https://${SearchDomain.DomainEndpoint}"}, ""]
+        },
     }
 
 
 def api_tables(template: dict[str, Any]) -> list[str]:
     return sorted(
-        logical_id for logical_id, resource in template["Resources"].items()
+        logical_id
+        for logical_id, resource in template["Resources"].items()
         if resource["Type"] == "AWS::DynamoDB::Table" and logical_id not in _NOT_FOR_THE_API
-    )  # fmt: skip
+    )
 
 
 def api_policy(template: dict[str, Any]) -> dict[str, Any]:
-    """What the API's functions (routes, websocket handlers, stream consumers) may do: their
-    tables and indexes, their streams, the two buckets' prefixes, the media queue, the JWT
-    signing key, the websocket connections; nothing else."""
+    """What the API's functions (routes, websocket handlers, stream and queue consumers) may
+    do: their tables and indexes (a Scan of the few an account's deletion sweeps), their
+    streams, the buckets' prefixes, the queues, account mail, the JWT signing key, the
+    websocket connections; nothing else."""
     tables = api_tables(template)
     resources = template["Resources"]
     streamed = [t for t in tables if "StreamSpecification" in resources[t]["Properties"]]
@@ -129,17 +161,39 @@ def api_policy(template: dict[str, Any]) -> dict[str, Any]:
         "Statement": [
             {
                 "Effect": "Allow",
-                "Action": ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
-                           "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-                           "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"],
-                "Resource": [ref for table in tables for ref in (
-                    {"Fn::GetAtt": [table, "Arn"]},
-                    {"Fn::Sub": f"${{{table}.Arn}}/index/*"})],
+                "Action": [
+                    "dynamodb:GetItem",
+                    "dynamodb:BatchGetItem",
+                    "dynamodb:Query",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:DeleteItem",
+                    "dynamodb:BatchWriteItem",
+                    "dynamodb:ConditionCheckItem",
+                ],
+                "Resource": [
+                    ref
+                    for table in tables
+                    for ref in (
+                        {"Fn::GetAtt": [table, "Arn"]},
+                        {"Fn::Sub": f"${{{table}.Arn}}/index/*"},
+                    )
+                ],
+            },
+            {
+                # An account's deletion, a background job, reads these whole (SWEPT_TABLES).
+                "Effect": "Allow",
+                "Action": ["dynamodb:Scan"],
+                "Resource": [{"Fn::GetAtt": [table, "Arn"]} for table in SWEPT_TABLES],
             },
             {
                 "Effect": "Allow",
-                "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords",
-                           "dynamodb:GetShardIterator", "dynamodb:ListStreams"],
+                "Action": [
+                    "dynamodb:DescribeStream",
+                    "dynamodb:GetRecords",
+                    "dynamodb:GetShardIterator",
+                    "dynamodb:ListStreams",
+                ],
                 "Resource": [{"Fn::GetAtt": [table, "StreamArn"]} for table in streamed],
             },
             {
@@ -151,45 +205,142 @@ def api_policy(template: dict[str, Any]) -> dict[str, Any]:
             {
                 "Effect": "Allow",
                 "Action": ["s3:GetObject", "s3:DeleteObject"],
-                "Resource": {"Fn::Sub": "${MediaBucket.Arn}/posts/*"},
+                "Resource": [
+                    {"Fn::Sub": "${MediaBucket.Arn}/posts/*"},
+                    {"Fn::Sub": "${MediaBucket.Arn}/avatars/*"},
+                    {"Fn::Sub": "${MediaBucket.Arn}/stories/*"},
+                ],
             },
             {
                 "Effect": "Allow",
                 "Action": ["s3:ListBucket"],
-                "Resource": {"Fn::GetAtt": ["MediaBucket", "Arn"]},
-                "Condition": {"StringLike": {"s3:prefix": ["posts/*"]}},
+                "Resource": [
+                    {"Fn::GetAtt": ["MediaBucket", "Arn"]},
+                    {"Fn::GetAtt": ["UploadsBucket", "Arn"]},
+                ],
+                "Condition": {"StringLike": {"s3:prefix": ["posts/*", "avatars/*", "uploads/*"]}},
             },
             {
                 "Effect": "Allow",
                 "Action": ["sqs:SendMessage"],
-                "Resource": {"Fn::GetAtt": ["MediaQueue", "Arn"]},
+                "Resource": [
+                    {"Fn::GetAtt": ["MediaQueue", "Arn"]},
+                    {"Fn::GetAtt": ["PostDeadlineQueue", "Arn"]},
+                    {"Fn::GetAtt": ["AccountJobsQueue", "Arn"]},
+                ],
+            },
+            {
+                # The deadline and account-job consumers are the API's functions.
+                "Effect": "Allow",
+                "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+                "Resource": [
+                    {"Fn::GetAtt": ["PostDeadlineQueue", "Arn"]},
+                    {"Fn::GetAtt": ["AccountJobsQueue", "Arn"]},
+                ],
+            },
+            {
+                # An account's deletion takes its uploads; its export is built and served.
+                "Effect": "Allow",
+                "Action": ["s3:DeleteObject"],
+                "Resource": {"Fn::Sub": "${UploadsBucket.Arn}/uploads/*"},
+            },
+            {
+                # Exports are written as multipart uploads (aborted on a failure), served
+                # presigned, and deleted with their account.
+                "Effect": "Allow",
+                "Action": [
+                    "s3:GetObject",
+                    "s3:PutObject",
+                    "s3:DeleteObject",
+                    "s3:AbortMultipartUpload",
+                ],
+                "Resource": {"Fn::Sub": "${ExportsBucket.Arn}/exports/*"},
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket"],
+                "Resource": {"Fn::GetAtt": ["ExportsBucket", "Arn"]},
+                "Condition": {"StringLike": {"s3:prefix": ["exports/*"]}},
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["ses:SendEmail", "ses:SendRawEmail"],
+                "Resource": {
+                    "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:"
+                    "identity/${MailFrom}"
+                },
             },
             {
                 "Effect": "Allow",
                 "Action": ["ssm:GetParameter"],
-                "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:"
-                             "${AWS::AccountId}:parameter/glimpse/${Stage}/jwt-secret"},
+                "Resource": {
+                    "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:"
+                    "${AWS::AccountId}:parameter/glimpse/${Stage}/jwt-secret"
+                },
+            },
+            {
+                # Mobile push (chalicelib/notifications): endpoints of the stack's two
+                # platform applications, created, read, published to and deleted.
+                "Effect": "Allow",
+                "Action": [
+                    "sns:CreatePlatformEndpoint",
+                    "sns:GetEndpointAttributes",
+                    "sns:SetEndpointAttributes",
+                    "sns:DeleteEndpoint",
+                    "sns:Publish",
+                ],
+                "Resource": [
+                    {
+                        "Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:"
+                        "app/APNS/glimpse-${Stage}-apns"
+                    },
+                    {
+                        "Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:"
+                        "app/GCM/glimpse-${Stage}-fcm"
+                    },
+                    {
+                        "Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:"
+                        "endpoint/*/glimpse-${Stage}-*"
+                    },
+                ],
             },
             {
                 "Effect": "Allow",
                 "Action": ["execute-api:ManageConnections"],
-                "Resource": {"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:"
-                             "${AWS::AccountId}:${WebsocketAPI}/api/*"},
+                "Resource": {
+                    "Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:"
+                    "${AWS::AccountId}:${WebsocketAPI}/api/*"
+                },
             },
-            {"Fn::If": ["HasSearchDomain", {
-                "Effect": "Allow",
-                "Action": ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut",
-                           "es:ESHttpDelete"],
-                "Resource": {"Fn::Sub": "${SearchDomain.Arn}/*"},
-            }, {"Ref": "AWS::NoValue"}]},
+            {
+                "Fn::If": [
+                    "HasSearchDomain",
+                    {
+                        "Effect": "Allow",
+                        "Action": [
+                            "es:ESHttpGet",
+                            "es:ESHttpHead",
+                            "es:ESHttpPost",
+                            "es:ESHttpPut",
+                            "es:ESHttpDelete",
+                        ],
+                        "Resource": {"Fn::Sub": "${SearchDomain.Arn}/*"},
+                    },
+                    {"Ref": "AWS::NoValue"},
+                ]
+            },
             {
                 "Effect": "Allow",
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents",
-                           "xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                "Action": [
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "xray:PutTraceSegments",
+                    "xray:PutTelemetryRecords",
+                ],
                 "Resource": "*",
             },
         ],
-    }  # fmt: skip
+    }
 
 
 def build(stage: str, out: Path) -> Path:

@@ -27,19 +27,93 @@ def parse(argv: list[str]) -> argparse.Namespace:
     run.add_argument("--seed", action="store_true", help="create the demo users and follows")
     run.add_argument("--emulator", choices=["moto", "localstack"], default="moto")
     run.add_argument("--emulator-port", type=_port, default=4566)
+    run.add_argument(
+        "--emulator-url",
+        default=None,
+        help="with --emulator localstack: attach to this LocalStack instead of starting one",
+    )
     run.add_argument("--api-port", type=_port, default=8000)
     run.add_argument("--ws-port", type=_port, default=8001)
     run.add_argument("--state-dir", type=Path, default=Options.state_dir)
-    run.add_argument("--no-autoreload", dest="autoreload", action="store_false",
-                     help="do not restart the API when a file changes")  # fmt: skip
-    run.add_argument("--retry-delay", type=int, default=2,
-                     help="seconds before a failed queue message is retried")  # fmt: skip
-    invoke = commands.add_parser("invoke", help="run a template function once, against a "
-                                 "running local cloud (e.g. RecommenderFunction)")  # fmt: skip
+    run.add_argument(
+        "--no-autoreload",
+        dest="autoreload",
+        action="store_false",
+        help="do not restart the API when a file changes",
+    )
+    run.add_argument(
+        "--retry-delay",
+        type=int,
+        default=2,
+        help="seconds before a failed queue message is retried",
+    )
+    invoke = commands.add_parser(
+        "invoke",
+        help="run a template function once, against a "
+        "running local cloud (e.g. RecommenderFunction)",
+    )
     invoke.add_argument("function", help="the function's logical id in infra/template.yaml")
     invoke.add_argument("--event", default="{}", help="the event, as JSON")
     invoke.add_argument("--state-dir", type=Path, default=Options.state_dir)
+    mail = commands.add_parser(
+        "mail", help="print the mail the local cloud sent (its mailbox, local_cloud/mailbox.py)"
+    )
+    mail.add_argument("--to", help="only the mail to this address")
+    mail.add_argument("--last", type=int, default=None, help="only the last N mails")
+    mail.add_argument("--state-dir", type=Path, default=Options.state_dir)
+    mail.add_argument("--json", action="store_true", help="one JSON object per line")
+    pushes = commands.add_parser(
+        "pushes",
+        help="print the pushes the local cloud sent to phones (local_cloud/pushbox.py)",
+    )
+    pushes.add_argument("--user", help="only the pushes to this account id")
+    pushes.add_argument("--token", help="only the pushes to this device token")
+    pushes.add_argument("--last", type=int, default=None, help="only the last N pushes")
+    pushes.add_argument("--state-dir", type=Path, default=Options.state_dir)
+    pushes.add_argument("--json", action="store_true", help="one JSON object per line")
     return parser.parse_args(argv)
+
+
+def print_mail(arguments: argparse.Namespace) -> int:
+    """Works with or without a running cloud: the mailbox is a folder of files."""
+    import json
+
+    from local_cloud import mailbox
+
+    folder = mailbox.folder(arguments.state_dir)
+    mails = mailbox.read(folder, to=arguments.to, last=arguments.last)
+    if not mails:
+        print(f"no mail in {folder}" + (f" to {arguments.to}" if arguments.to else ""))
+        return 0
+    for number, mail in enumerate(mails):
+        if arguments.json:
+            print(json.dumps(mail, ensure_ascii=False))
+            continue
+        if number:
+            print("\n" + "-" * 72)
+        print(mailbox.render(mail))
+    return 0
+
+
+def print_pushes(arguments: argparse.Namespace) -> int:
+    """Works with or without a running cloud: the pushbox is a folder of files."""
+    import json
+
+    from local_cloud import pushbox
+
+    folder = pushbox.folder(arguments.state_dir)
+    found = pushbox.read(folder, token=arguments.token, user=arguments.user, last=arguments.last)
+    if not found:
+        print(f"no pushes in {folder}")
+        return 0
+    for number, entry in enumerate(found):
+        if arguments.json:
+            print(json.dumps(entry, ensure_ascii=False))
+            continue
+        if number:
+            print("\n" + "-" * 72)
+        print(pushbox.render(entry))
+    return 0
 
 
 def invoke(arguments: argparse.Namespace) -> int:
@@ -52,9 +126,9 @@ def invoke(arguments: argparse.Namespace) -> int:
         print(f"no local cloud is running (no {state_file}); start one with `make run`")
         return 2
     os.environ.update(json.loads(state_file.read_text())["env"])
+    from infra.template import load_template
     from local_cloud.bus import local_handler
     from local_cloud.lambda_context import LambdaContext
-    from local_cloud.provision import load_template
 
     handler = local_handler(load_template(), arguments.function)
     context = LambdaContext(function_name=arguments.function, region="us-east-1")
@@ -66,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parse(sys.argv[1:] if argv is None else argv)
     if arguments.command == "invoke":
         return invoke(arguments)
+    if arguments.command == "mail":
+        return print_mail(arguments)
+    if arguments.command == "pushes":
+        return print_pushes(arguments)
     logging.basicConfig(
         level=logging.INFO,
         format="%(asctime)s %(name)-18.18s | %(message)s",
@@ -78,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     options = Options(
         emulator=arguments.emulator,
         emulator_port=arguments.emulator_port,
+        emulator_url=arguments.emulator_url or None,
         api_port=arguments.api_port,
         ws_port=arguments.ws_port,
         state_dir=arguments.state_dir,
@@ -98,8 +177,12 @@ def main(argv: list[str] | None = None) -> int:
         log.error("%s", refusal)
         return 2
     try:
-        log.info("ready: API %s, websockets %s, AWS %s — Ctrl-C stops everything",
-                 endpoints.api_url, endpoints.ws_url, endpoints.endpoint_url)  # fmt: skip
+        log.info(
+            "ready: API %s, websockets %s, AWS %s — Ctrl-C stops everything",
+            endpoints.api_url,
+            endpoints.ws_url,
+            endpoints.endpoint_url,
+        )
         status = cloud.wait(stopping)
     finally:
         log.info("stopping")

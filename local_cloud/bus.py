@@ -104,8 +104,9 @@ class StreamPoller(Consumer):
         batch_size: int = 100,
         max_attempts: int = 3,
     ) -> None:
-        super().__init__(f"stream:{stream_arn.split('/')[1]}", handler, function_name,
-                         stack.session.region_name)  # fmt: skip
+        super().__init__(
+            f"stream:{stream_arn.split('/')[1]}", handler, function_name, stack.session.region_name
+        )
         self.streams = stack.client("dynamodbstreams")
         self.stream_arn = stream_arn
         self.batch_size = batch_size
@@ -148,8 +149,11 @@ class StreamPoller(Consumer):
 
     def _read(self, shard_id: str) -> list[dict[str, Any]]:
         position = self._positions[shard_id]
-        where = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": position}
-                 if position else {"ShardIteratorType": "TRIM_HORIZON"})  # fmt: skip
+        where = (
+            {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": position}
+            if position
+            else {"ShardIteratorType": "TRIM_HORIZON"}
+        )
         iterator = self.streams.get_shard_iterator(
             StreamArn=self.stream_arn, ShardId=shard_id, **where
         )["ShardIterator"]
@@ -175,8 +179,12 @@ class StreamPoller(Consumer):
         first = next(i for i, r in enumerate(records) if r["dynamodb"]["SequenceNumber"] in failed)
         attempts = self._attempts.get(shard_id, 0) + 1
         if attempts >= self.max_attempts:
-            log.error("%s: %d record(s) dropped after %d attempts",
-                      self.name, len(records) - first, attempts)  # fmt: skip
+            log.error(
+                "%s: %d record(s) dropped after %d attempts",
+                self.name,
+                len(records) - first,
+                attempts,
+            )
             self._attempts.pop(shard_id, None)
             return
         self._attempts[shard_id] = attempts
@@ -193,8 +201,12 @@ class QueueWorker(Consumer):
         batch_size: int = 10,
         retry_delay: int = 2,
     ) -> None:
-        super().__init__(f"queue:{queue_url.rsplit('/', 1)[-1]}", handler, function_name,
-                         stack.session.region_name)  # fmt: skip
+        super().__init__(
+            f"queue:{queue_url.rsplit('/', 1)[-1]}",
+            handler,
+            function_name,
+            stack.session.region_name,
+        )
         self.sqs = stack.client("sqs")
         self.queue_url = queue_url
         self.queue_arn = self.sqs.get_queue_attributes(
@@ -353,16 +365,24 @@ class EventBus:
             handler = app.handler_map[source.name]
             function_name = f"{app.app_name}-{stage}-{source.name}"
             if isinstance(source, DynamoDBEventConfig):
-                consumers.append(StreamPoller(stack, source.stream_arn, handler, function_name,
-                                              source.batch_size))  # fmt: skip
+                consumers.append(
+                    StreamPoller(
+                        stack, source.stream_arn, handler, function_name, source.batch_size
+                    )
+                )
             elif isinstance(source, SQSEventConfig):
                 queue_url = stack.client("sqs").get_queue_url(QueueName=source.queue)["QueueUrl"]
-                consumers.append(QueueWorker(stack, queue_url, handler, function_name,
-                                             source.batch_size, retry_delay))  # fmt: skip
+                consumers.append(
+                    QueueWorker(
+                        stack, queue_url, handler, function_name, source.batch_size, retry_delay
+                    )
+                )
             elif isinstance(source, ScheduledEventConfig):
-                expression = str(source.schedule_expression.to_string()
-                                 if hasattr(source.schedule_expression, "to_string")
-                                 else source.schedule_expression)  # fmt: skip
+                expression = str(
+                    source.schedule_expression.to_string()
+                    if hasattr(source.schedule_expression, "to_string")
+                    else source.schedule_expression
+                )
                 jobs[source.name] = (handler, expression, rate_seconds(expression))
             else:
                 log.warning("no local delivery for %s (%s)", source.name, type(source).__name__)
@@ -403,12 +423,24 @@ def _template_mappings(stack: Stack, retry_delay: int) -> list[Consumer]:
             handler = local_handler(stack.template, function_id)
         except ImportError as missing:
             # The imaging stack (Pillow, dlib) is heavy; the rest of the cloud works without it.
-            log.error("%s is not served: %s (run `make run`, which installs "
-                      "functions/media/requirements.txt)", function_id, missing)  # fmt: skip
+            log.error(
+                "%s is not served: %s (run `make run`, which installs "
+                "functions/media/requirements.txt)",
+                function_id,
+                missing,
+            )
             continue
         function_name = stack.resolve(resources[function_id]["Properties"]["FunctionName"])
-        consumers.append(QueueWorker(stack, stack.physical_ids[queue_id], handler, function_name,
-                                     properties.get("BatchSize", 10), retry_delay))  # fmt: skip
+        consumers.append(
+            QueueWorker(
+                stack,
+                stack.physical_ids[queue_id],
+                handler,
+                function_name,
+                properties.get("BatchSize", 10),
+                retry_delay,
+            )
+        )
     return consumers
 
 
@@ -426,7 +458,12 @@ def template_schedules(template: dict[str, Any]) -> dict[str, tuple[Handler, str
         if rule["Type"] != "AWS::Events::Rule" or "ScheduleExpression" not in properties:
             continue
         for target in properties.get("Targets", []):
-            function_id = target["Arn"]["Fn::GetAtt"][0]
+            arn = target["Arn"]
+            if not isinstance(arn, dict) or "Fn::GetAtt" not in arn:
+                # Not a function: the distributed recommender's state machine (declared for
+                # RecommenderScale=distributed; the local stack runs the one-run rule).
+                continue
+            function_id = arn["Fn::GetAtt"][0]
             try:
                 handler = local_handler(template, function_id)
             except ImportError as missing:

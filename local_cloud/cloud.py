@@ -1,7 +1,7 @@
 """The whole local cloud in one process tree, started and stopped as one.
 
     launcher (this process)  ── event bus threads + websocket gateway (ws://127.0.0.1:8001)
-      ├─ AWS emulator        ── moto server on 127.0.0.1:4566, provisioned from infra/
+      ├─ AWS emulator        ── moto server or LocalStack on 127.0.0.1:4566, from infra/
       └─ REST API            ── `chalice local --stage local` on http://127.0.0.1:8000
 
 The launcher holds a lock in the state directory (``.local/``) while it runs, so a second
@@ -23,8 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from local_cloud import mailbox
 from local_cloud.code_watch import CodeWatcher
 from local_cloud.emulator import HOST, ExternalEmulator, MotoServer, port_in_use, wait_until_up
+from local_cloud.localstack import LocalStack
 from local_cloud.processes import spawn, stop
 
 log = logging.getLogger("local_cloud")
@@ -32,6 +34,10 @@ log = logging.getLogger("local_cloud")
 REPOSITORY = Path(__file__).resolve().parents[1]
 STAGE = "local"
 REGION = "us-east-1"
+# Every process of the local cloud uses these credentials; the emulator is told them too,
+# because S3 verifies a presigned POST's signature with the secret.
+ACCESS_KEY_ID = "local"
+SECRET_ACCESS_KEY = "local"
 
 
 class AlreadyRunning(RuntimeError):
@@ -40,8 +46,10 @@ class AlreadyRunning(RuntimeError):
 
 @dataclass
 class Options:
-    emulator: str = "moto"  # or "localstack": use the one localstack-compose.yml starts
+    emulator: str = "moto"  # or "localstack" (local_cloud/localstack.py)
     emulator_port: int = 4566
+    # With "localstack": attach to this one (localstack-compose.yml's) instead of starting one.
+    emulator_url: str | None = None
     api_port: int = 8000
     ws_port: int = 8001
     state_dir: Path = REPOSITORY / ".local"
@@ -66,11 +74,12 @@ class LocalCloud:
         self.options = options
         self.options.state_dir.mkdir(parents=True, exist_ok=True)
         self._lock: IO[str] | None = None
-        self._emulator: MotoServer | ExternalEmulator | None = None
+        self._emulator: MotoServer | LocalStack | ExternalEmulator | None = None
         self._api: subprocess.Popen | None = None
         self._bus: Any = None
         self._gateway: Any = None
         self._code_watch: CodeWatcher | None = None
+        self._mail: mailbox.LocalStackMail | None = None
         self._restarting = False
         self.endpoints: Endpoints | None = None
 
@@ -96,8 +105,11 @@ class LocalCloud:
             self.stop()
             raise
         assert self.endpoints is not None
-        # Written last: tests and tools take its existence to mean "ready".
-        self.state_file.write_text(json.dumps({"pid": os.getpid(), **vars(self.endpoints)}))
+        # Written last: tests and tools take its existence to mean "ready". Renamed into
+        # place so that nobody who sees the file can read it half written.
+        partial = self.state_file.with_suffix(".json.partial")
+        partial.write_text(json.dumps({"pid": os.getpid(), **vars(self.endpoints)}))
+        partial.replace(self.state_file)
         return self.endpoints
 
     def _take_lock(self) -> None:
@@ -112,40 +124,60 @@ class LocalCloud:
     def _who_runs(self) -> str:
         with contextlib.suppress(OSError, ValueError):
             running = json.loads(self.state_file.read_text())
-            return (f"the local cloud is already running (pid {running['pid']}), "
-                    f"API on {running['api_url']}; stop it with Ctrl-C in its terminal "
-                    f"or `kill -INT {running['pid']}`")  # fmt: skip
+            return (
+                f"the local cloud is already running (pid {running['pid']}), "
+                f"API on {running['api_url']}; stop it with Ctrl-C in its terminal "
+                f"or `kill -INT {running['pid']}`"
+            )
         return "the local cloud is already starting in another terminal"
 
     def _check_ports(self) -> None:
         wanted = {"api_port": self.options.api_port, "ws_port": self.options.ws_port}
-        if self.options.emulator == "moto":
+        if not self.options.emulator_url:
             wanted["emulator_port"] = self.options.emulator_port
         for name, port in wanted.items():
             if port_in_use(port):
                 variable = name.upper()
-                raise AlreadyRunning(f"port {port} is taken by another program; free it or "
-                                     f"pick another with `make run {variable}=<port>`")  # fmt: skip
+                raise AlreadyRunning(
+                    f"port {port} is taken by another program; free it or "
+                    f"pick another with `make run {variable}=<port>`"
+                )
 
     def _start_emulator(self) -> None:
-        if self.options.emulator == "localstack":
-            # localstack-client knows LocalStack's conventions (LOCALSTACK_HOST, edge port).
-            from localstack_client.config import get_service_endpoint
-
-            self._emulator = ExternalEmulator(get_service_endpoint("s3"))
+        if self.options.emulator == "localstack" and self.options.emulator_url:
+            self._emulator = ExternalEmulator(self.options.emulator_url)
+        elif self.options.emulator == "localstack":
+            self._emulator = LocalStack(
+                self.options.emulator_port,
+                self.options.state_dir / "localstack",
+                venv=REPOSITORY / ".local" / "localstack-venv",
+                log_path=self.options.state_dir / "emulator.log",
+            )
         else:
             log_path = self.options.state_dir / "emulator.log"
-            self._emulator = MotoServer(self.options.emulator_port, log_path)
+            self._emulator = MotoServer(
+                self.options.emulator_port,
+                log_path,
+                access_keys={ACCESS_KEY_ID: SECRET_ACCESS_KEY},
+                mailbox=mailbox.folder(self.options.state_dir),
+            )
         self._emulator.start()
         log.info("AWS emulator (%s) on %s", self.options.emulator, self._emulator.endpoint_url)
+        if not isinstance(self._emulator, MotoServer):
+            # LocalStack keeps sent mail behind an endpoint; moto's writes it itself.
+            self._mail = mailbox.LocalStackMail(
+                self._emulator.endpoint_url, mailbox.folder(self.options.state_dir)
+            )
+            self._mail.start()
+        log.info("mail sent through SES: %s", mailbox.folder(self.options.state_dir))
 
     def _provision(self) -> dict[str, str]:
         assert self._emulator is not None
         endpoint_url = self._emulator.endpoint_url
         aws = {
             "AWS_ENDPOINT_URL": endpoint_url,
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
             "AWS_DEFAULT_REGION": REGION,
             "AWS_REGION": REGION,
         }
@@ -203,15 +235,26 @@ class LocalCloud:
         except (RuntimeError, TimeoutError):
             # Most likely the edit does not import yet: wait for the next one, do not stop.
             self._stop_api()
-            log.error("the REST API did not start (its output is above); it restarts on the "
-                      "next change")  # fmt: skip
+            log.error(
+                "the REST API did not start (its output is above); it restarts on the next change"
+            )
         finally:
             self._restarting = False
 
     def _spawn_api(self, env: dict[str, str]) -> None:
-        chalice = Path(sys.executable).with_name("chalice")
-        command = [str(chalice), "local", "--stage", STAGE, "--host", HOST,
-                   "--port", str(self.options.api_port), "--no-autoreload"]  # fmt: skip
+        # `chalice local`, with a listen backlog that takes a burst (api_server.py says why).
+        command = [
+            sys.executable,
+            "-m",
+            "local_cloud.api_server",
+            "--stage",
+            STAGE,
+            "--host",
+            HOST,
+            "--port",
+            str(self.options.api_port),
+            "--no-autoreload",
+        ]
         self._api = spawn(
             command,
             env={**os.environ, **env, "PYTHONUNBUFFERED": "1"},
@@ -253,8 +296,14 @@ class LocalCloud:
         return 0
 
     def stop(self) -> None:
-        for step in (self._stop_code_watch, self._stop_gateway, self._stop_bus, self._stop_api,
-                     self._stop_emulator):  # fmt: skip
+        for step in (
+            self._stop_code_watch,
+            self._stop_gateway,
+            self._stop_bus,
+            self._stop_api,
+            self._stop_mail,
+            self._stop_emulator,
+        ):
             try:
                 step()
             except Exception:
@@ -283,6 +332,12 @@ class LocalCloud:
         if self._api is not None:
             stop(self._api)
             self._api = None
+
+    def _stop_mail(self) -> None:
+        if self._mail is not None:
+            self._mail.stop()
+            self._mail.join(timeout=5)
+            self._mail = None
 
     def _stop_emulator(self) -> None:
         if self._emulator is not None:

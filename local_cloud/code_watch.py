@@ -17,8 +17,11 @@ log = logging.getLogger("local_cloud")
 
 
 def code_files(repository: Path) -> list[Path]:
-    return [repository / "app.py", *sorted((repository / "chalicelib").rglob("*.py")),
-            repository / ".chalice" / "config.json"]  # fmt: skip
+    return [
+        repository / "app.py",
+        *sorted((repository / "chalicelib").rglob("*.py")),
+        repository / ".chalice" / "config.json",
+    ]
 
 
 def _mtimes(files: list[Path]) -> dict[Path, float]:
@@ -35,8 +38,9 @@ class CodeWatcher:
     """Calls ``on_change(path)`` (from its own thread) when a code file is edited, added or
     removed; polls every ``interval`` seconds."""
 
-    def __init__(self, repository: Path, on_change: Callable[[Path], None],
-                 interval: float = 1.0) -> None:  # fmt: skip
+    def __init__(
+        self, repository: Path, on_change: Callable[[Path], None], interval: float = 1.0
+    ) -> None:
         self.repository = repository
         self.on_change = on_change
         self.interval = interval

@@ -43,23 +43,45 @@ class RunningCloud:
         return self.log_path.read_text(errors="replace")
 
 
-def launch(state_dir: Path, *extra: str, timeout: float = 90, env: Mapping[str, str],
-           leave_out: Iterable[str] = (), autoreload: bool = False) -> RunningCloud:  # fmt: skip
+def launch(
+    state_dir: Path,
+    *extra: str,
+    timeout: float = 90,
+    env: Mapping[str, str],
+    leave_out: Iterable[str] = (),
+    autoreload: bool = False,
+) -> RunningCloud:
     """Starts a local cloud with ``env`` (minus ``leave_out`` and any AWS_*/GLIMPSE_*
     setting of the caller's) and returns once it has written its endpoints."""
     state_dir.mkdir(parents=True, exist_ok=True)
     log_path = state_dir / "launcher.log"
-    command = [sys.executable, "-m", "local_cloud", "run", "--state-dir", str(state_dir),
-               "--api-port", "0", "--ws-port", "0", "--emulator-port", "0",
-               "--retry-delay", "1", *extra]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "local_cloud",
+        "run",
+        "--state-dir",
+        str(state_dir),
+        "--api-port",
+        "0",
+        "--ws-port",
+        "0",
+        "--emulator-port",
+        "0",
+        "--retry-delay",
+        "1",
+        *extra,
+    ]
     if not autoreload:
         command.append("--no-autoreload")
     excluded = set(leave_out)
-    env = {k: v for k, v in env.items()
-           if k not in excluded and not k.startswith(("AWS_", "GLIMPSE_"))}  # fmt: skip
+    env = {
+        k: v for k, v in env.items() if k not in excluded and not k.startswith(("AWS_", "GLIMPSE_"))
+    }
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=REPOSITORY, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT)  # fmt: skip
+        process = subprocess.Popen(
+            command, cwd=REPOSITORY, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
     state_file = state_dir / "local-cloud.json"
     deadline = time.monotonic() + timeout
     while not state_file.exists():
@@ -75,5 +97,3 @@ def launch(state_dir: Path, *extra: str, timeout: float = 90, env: Mapping[str, 
 def shut_down(cloud: RunningCloud, timeout: float = 30) -> int:
     cloud.process.send_signal(signal.SIGINT)
     return cloud.process.wait(timeout=timeout)
-
-

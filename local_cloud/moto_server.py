@@ -1,8 +1,35 @@
-"""moto's server, made fast enough to measure Glimpse against (bench/dm).
+"""moto's server, as strict as AWS where the app relies on it, and fast enough to measure
+Glimpse against (bench/dm).
 
     python -m local_cloud.moto_server -H 127.0.0.1 -p 4566
 
-Four changes, each to a cost that has nothing to do with what is being emulated:
+Three changes make moto behave as AWS does where the app relies on it (or a developer needs
+to see what it did):
+
+- S3 POST uploads are checked as S3 checks them: policy, signature, conditions, size
+  (local_cloud/s3_post_policy.py). moto stores whatever is posted. S3 verifies the
+  signature with the secret of the access key, so the launcher passes the local cloud's
+  fixed credentials in ``LOCAL_CLOUD_ACCESS_KEYS`` (``{"id": "secret"}``); run alone,
+  without it, the emulator refuses every signed POST (InvalidAccessKeyId).
+- Single-item writes are atomic. moto's server answers each request in its own thread and
+  nothing in moto keeps two writes to one item apart: a conditional UpdateItem checks its
+  condition, then writes, and a thread switch in between lets another request check the
+  same old item (with switches forced every microsecond, 40 parallel ``ADD tries 1``
+  conditioned on ``tries < 5`` let up to 17 through and counted 7: an ADD also loses
+  increments). DynamoDB serialises the writes to an item, so here every PutItem,
+  UpdateItem and DeleteItem takes the lock transactions take (``_serialise_item_writes``).
+  Under the GIL these writes ran one at a time anyway; the lock only keeps a switch from
+  landing between a check and its write, so it costs next to nothing.
+
+- Sent mail is kept where a developer can read it. moto's SES stores what it accepts in
+  memory only; here each mail SendEmail or SendRawEmail accepts is also written, as one JSON
+  file, into the folder the launcher names in ``LOCAL_CLOUD_MAILBOX``
+  (``local_cloud/mailbox.py``; ``python -m local_cloud mail`` prints them).
+- Pushes too: each message SNS publishes to a platform endpoint (moto keeps them in memory)
+  is written to ``pushes/`` beside the mailbox (``local_cloud/pushbox.py``; ``python -m
+  local_cloud pushes`` prints them).
+
+Four more, each to a cost that has nothing to do with what is being emulated:
 
 - Transactions. moto 5 makes TransactWriteItems atomic by deep-copying every table it
   touches, items and stream records included, and putting the copies back if an operation
@@ -24,8 +51,12 @@ from __future__ import annotations
 import copy
 import functools
 import gc
+import json
+import os
 import sys
 import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from moto.dynamodb.comparisons import get_filter_expression
@@ -41,11 +72,17 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
 
+from local_cloud import mailbox, pushbox
+from local_cloud.emulator import ACCESS_KEYS_VARIABLE, MAILBOX_VARIABLE
+
 OPERATIONS = {"ConditionCheck", "Put", "Delete", "Update"}
 PASSED = (None, None, None)
 # moto's server answers each request in its own thread; two transactions must not interleave
-# their checks and writes (two registrations of one name: exactly one may win).
-_TRANSACTIONS = threading.Lock()
+# their checks and writes (two registrations of one name: exactly one may win), nor may two
+# single-item writes (a conditional ADD: no more may pass than the condition allows).
+# Re-entrant: a transaction holds it while its operations call the (locked) write methods.
+_WRITES = threading.RLock()
+ITEM_WRITES = ("put_item", "update_item", "delete_item")
 
 
 class _Operation:
@@ -84,8 +121,11 @@ class _Operation:
         condition = self.op.get("ConditionExpression")
         if condition is None:
             return
-        test = get_filter_expression(condition, self.op.get("ExpressionAttributeNames"),
-                                     self.op.get("ExpressionAttributeValues"))  # fmt: skip
+        test = get_filter_expression(
+            condition,
+            self.op.get("ExpressionAttributeNames"),
+            self.op.get("ExpressionAttributeValues"),
+        )
         if not test.expr(self.before):
             raise ConditionalCheckFailed()
 
@@ -101,8 +141,9 @@ class _Operation:
         elif self.kind == "Delete":
             backend.delete_item(name, self.key, **common)
         elif self.kind == "Update":
-            backend.update_item(name, self.key, update_expression=self.op["UpdateExpression"],
-                                **common)  # fmt: skip
+            backend.update_item(
+                name, self.key, update_expression=self.op["UpdateExpression"], **common
+            )
 
     def put_back(self) -> None:
         if self.kind == "ConditionCheck" or self.table is None:
@@ -123,7 +164,7 @@ class _Operation:
 def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
     if len(transact_items) > 100:
         raise TooManyTransactionsException()
-    with _TRANSACTIONS:
+    with _WRITES:
         _transact(self, transact_items)
 
 
@@ -138,8 +179,11 @@ def _transact(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) ->
     for operation in operations:
         if operation.kind != "ConditionCheck":
             operation.before = copy.deepcopy(operation.before)
-    streams = {id(o.table): (o.table, len(o.table.stream_shard.items)) for o in operations
-               if o.table is not None and o.table.stream_shard is not None}  # fmt: skip
+    streams = {
+        id(o.table): (o.table, len(o.table.stream_shard.items))
+        for o in operations
+        if o.table is not None and o.table.stream_shard is not None
+    }
     done = 0
     try:
         for operation in operations:
@@ -205,17 +249,109 @@ def _freeze_survivors() -> None:
     gc.callbacks.append(after)
 
 
-def install() -> None:
+def serialised(write: Callable[..., Any]) -> Callable[..., Any]:
+    """``write`` holding the emulator's write lock: its condition check, the write and the
+    stream record happen with no other write in between, as DynamoDB applies them."""
+
+    @functools.wraps(write)
+    def one_at_a_time(*args: Any, **kwargs: Any) -> Any:
+        with _WRITES:
+            return write(*args, **kwargs)
+
+    return one_at_a_time
+
+
+def _serialise_item_writes() -> None:
+    for name in ITEM_WRITES:
+        setattr(DynamoDBBackend, name, serialised(getattr(DynamoDBBackend, name)))
+
+
+def _keep_sent_mail(folder: Path) -> None:
+    """Each mail moto's SES accepts is also written into ``folder`` (local_cloud/mailbox.py),
+    before SES answers: a mail refused (an unverified sender, a bad address) is not."""
+    from moto.ses.models import SESBackend
+
+    send_email, send_raw_email = SESBackend.send_email, SESBackend.send_raw_email
+
+    def kept_send_email(
+        self: SESBackend, source: str, subject: str, body: str, destinations: dict[str, list[str]]
+    ) -> Any:
+        sent = send_email(self, source, subject, body, destinations)
+        mailbox.keep(
+            folder,
+            mailbox.message(
+                sent.id,
+                source,
+                to=destinations.get("ToAddresses", []),
+                cc=destinations.get("CcAddresses", []),
+                bcc=destinations.get("BccAddresses", []),
+                subject=subject,
+                text=body,  # moto passes the HTML part instead when a mail has one
+            ),
+        )
+        return sent
+
+    def kept_send_raw_email(
+        self: SESBackend, source: str, destinations: list[str], raw_data: str
+    ) -> Any:
+        sent = send_raw_email(self, source, list(destinations), raw_data)
+        mailbox.keep(folder, mailbox.message(sent.id, sent.source, raw=raw_data))
+        return sent
+
+    SESBackend.send_email = kept_send_email
+    SESBackend.send_raw_email = kept_send_raw_email
+
+
+def _keep_pushes(folder: Path) -> None:
+    """Each push moto's SNS accepts for a platform endpoint (what APNs or FCM would carry to
+    a phone) is also written into ``folder`` (local_cloud/pushbox.py), before SNS answers: a
+    publish to a disabled endpoint raises first and is not kept."""
+    from moto.sns.models import PlatformEndpoint
+
+    publish = PlatformEndpoint.publish
+
+    def kept_publish(self: PlatformEndpoint, message: str) -> str:
+        message_id = publish(self, message)
+        pushbox.keep(
+            folder,
+            pushbox.push(message_id, self.arn, self.token, self.custom_user_data, message),
+        )
+        return message_id
+
+    PlatformEndpoint.publish = kept_publish
+
+
+def install(access_keys: Mapping[str, str] | None = None, mail_folder: Path | None = None) -> None:
+    """``access_keys``: the secret of each access key id whose signed S3 POST uploads are
+    accepted (S3 checks them with the secret; moto never needed it). ``mail_folder``: where
+    each mail SES sends is kept (none: kept in memory only, as moto does); the pushes SNS
+    publishes to phones go beside it, in ``pushes/`` (local_cloud/pushbox.py)."""
+    from local_cloud import s3_post_policy
+
     DynamoDBBackend.transact_write_items = transact_write_items
+    _serialise_item_writes()
+    s3_post_policy.install(access_keys or {})
+    if mail_folder is not None:
+        _keep_sent_mail(mail_folder)
+        _keep_pushes(mail_folder.parent / pushbox.FOLDER)
     _remember_backends()
     _remember_update_expressions()
     _freeze_survivors()
 
 
+def access_keys_from(environ: Mapping[str, str]) -> dict[str, str]:
+    """The access keys the launcher passes in ``ACCESS_KEYS_VARIABLE`` (a JSON object)."""
+    keys = json.loads(environ.get(ACCESS_KEYS_VARIABLE) or "{}")
+    if not isinstance(keys, dict):
+        raise ValueError(f"{ACCESS_KEYS_VARIABLE} must be a JSON object of id: secret")
+    return {str(key): str(secret) for key, secret in keys.items()}
+
+
 def main(argv: list[str] | None = None) -> None:
     from moto import server
 
-    install()
+    mail_folder = os.environ.get(MAILBOX_VARIABLE)
+    install(access_keys_from(os.environ), Path(mail_folder) if mail_folder else None)
     server.main(argv or sys.argv[1:])
 
 

@@ -6,6 +6,11 @@ the one template and nowhere else. moto's CloudFormation ignores a few propertie
 TimeToLiveSpecification, AWS::SQS::QueuePolicy, AWS::CloudWatch::Alarm); ``apply_skipped``
 then sets those through the services' own APIs, read from the same template. Re-applying them
 is harmless where an emulator did honour them.
+
+A type an emulator's CloudFormation cannot create at all is left out of what it deploys
+(``MADE_THROUGH_APIS``) and made by ``apply_skipped`` too: LocalStack's community
+provider of ``AWS::SES::EmailIdentity`` raises NotImplementedError on create, which failed
+the whole stack, and moto's skips the type.
 """
 
 from __future__ import annotations
@@ -14,23 +19,14 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import yaml
+from infra.template import env_name, load_template, template_source
 
 log = logging.getLogger("local_cloud.provision")
 
-TEMPLATE = Path(__file__).resolve().parents[1] / "infra" / "template.yaml"
-
-
-def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
-    return yaml.safe_load(path.read_text())
-
-
-def env_name(output_key: str) -> str:
-    """``UsersStreamArn`` → ``USERS_STREAM_ARN``: how stack outputs become settings."""
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", output_key).upper()
+# Resource types the emulators' CloudFormation cannot create; apply_skipped makes them.
+MADE_THROUGH_APIS = frozenset({"AWS::SES::EmailIdentity"})
 
 
 @dataclass
@@ -70,7 +66,7 @@ class Stack:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (function, argument), = value.items()
+            ((function, argument),) = value.items()
             if function == "Ref":
                 return self._ref(argument)
             if function == "Fn::GetAtt":
@@ -83,7 +79,7 @@ class Stack:
         """Fn::Equals/Not/And/Or and Condition references, for the template's Conditions."""
         if not isinstance(expression, dict):
             return self.resolve(expression)
-        (function, argument), = expression.items()
+        ((function, argument),) = expression.items()
         if function == "Condition":
             return self.condition(argument)
         if function == "Fn::Equals":
@@ -139,12 +135,19 @@ def deploy(session: Any, stage: str, template: dict[str, Any] | None = None) -> 
     name = f"glimpse-{stage}"
     cloudformation = session.client("cloudformation")
     parameters = {"Stage": stage}
-    existing = {s["StackName"] for s in cloudformation.list_stacks()["StackSummaries"]
-                if s["StackStatus"] != "DELETE_COMPLETE"}  # fmt: skip
+    existing = {
+        s["StackName"]
+        for s in cloudformation.list_stacks()["StackSummaries"]
+        if s["StackStatus"] != "DELETE_COMPLETE"
+    }
     if name not in existing:
+        body = json.dumps(_deployable(template), separators=(",", ":"))
+        source = template_source(
+            session.client("s3"), f"glimpse-{stage}-templates", session.region_name, body
+        )
         cloudformation.create_stack(
             StackName=name,
-            TemplateBody=json.dumps(template),
+            **source,
             Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
             Capabilities=["CAPABILITY_IAM"],
         )
@@ -168,6 +171,16 @@ def deploy(session: Any, stage: str, template: dict[str, Any] | None = None) -> 
     )
     apply_skipped(stack)
     return stack
+
+
+def _deployable(template: dict[str, Any]) -> dict[str, Any]:
+    """The template without the resources apply_skipped makes (nothing refers to them)."""
+    resources = {
+        logical_id: resource
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] not in MADE_THROUGH_APIS
+    }
+    return {**template, "Resources": resources}
 
 
 def apply_skipped(stack: Stack) -> None:
@@ -200,6 +213,12 @@ def apply_skipped(stack: Stack) -> None:
     cloudwatch = stack.client("cloudwatch")
     for resource in stack.resources("AWS::CloudWatch::Alarm").values():
         cloudwatch.put_metric_alarm(**stack.resolve(resource["Properties"]))
+    ses = stack.client("ses")
+    for resource in stack.resources("AWS::SES::EmailIdentity").values():
+        # AWS sends a confirmation mail to the address; the emulator takes it as confirmed.
+        ses.verify_email_identity(
+            EmailAddress=stack.resolve(resource["Properties"])["EmailIdentity"]
+        )
     for resource in stack.resources("AWS::SQS::QueuePolicy").values():
         properties = stack.resolve(resource["Properties"])
         for queue_url in properties["Queues"]:
@@ -207,6 +226,34 @@ def apply_skipped(stack: Stack) -> None:
                 QueueUrl=queue_url,
                 Attributes={"Policy": json.dumps(properties["PolicyDocument"])},
             )
+    _push_applications(stack)
+
+
+def _push_applications(stack: Stack) -> None:
+    """With PushNotifications off (always, locally) the stack declares no platform
+    applications: the emulator's SNS gets one per platform, with stand-in credentials, so
+    devices register and pushes publish as in AWS (``python -m local_cloud pushes`` shows
+    them). Found again by name on a second launch."""
+    sns = stack.client("sns")
+    found = {
+        app["PlatformApplicationArn"].rsplit("/", 1)[-1]: app["PlatformApplicationArn"]
+        for app in sns.list_platform_applications().get("PlatformApplications", [])
+    }
+    for output, platform, suffix in (
+        ("ApnsPlatformApplicationArn", "APNS", "apns"),
+        ("FcmPlatformApplicationArn", "GCM", "fcm"),
+    ):
+        if stack.outputs.get(output):
+            continue  # declared by the stack (PushNotifications=on)
+        name = f"{stack.name}-{suffix}"
+        stack.outputs[output] = (
+            found.get(name)
+            or sns.create_platform_application(
+                Name=name,
+                Platform=platform,
+                Attributes={"PlatformCredential": "local", "PlatformPrincipal": "local"},
+            )["PlatformApplicationArn"]
+        )
 
 
 def _notifications(config: dict[str, Any]) -> dict[str, Any]:

@@ -26,9 +26,15 @@ PEOPLE = [
 
 # who follows whom; erin is private, so following her is a request she approves.
 FOLLOWS = [
-    ("alice", "bob"), ("bob", "alice"), ("carol", "alice"), ("dave", "alice"),
-    ("alice", "carol"), ("erin", "alice"), ("alice", "erin"), ("bob", "erin"),
-]  # fmt: skip
+    ("alice", "bob"),
+    ("bob", "alice"),
+    ("carol", "alice"),
+    ("dave", "alice"),
+    ("alice", "carol"),
+    ("erin", "alice"),
+    ("alice", "erin"),
+    ("bob", "erin"),
+]
 APPROVED = [("erin", "alice")]  # erin approves alice; bob's request stays pending
 
 
@@ -39,8 +45,9 @@ class _Client:
 
     def call(self, method: str, path: str, body: Any = None, token: str | None = None) -> Any:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        response = self.http.request(method, self.api_url + path, json=body, headers=headers,
-                                     timeout=30)  # fmt: skip
+        response = self.http.request(
+            method, self.api_url + path, json=body, headers=headers, timeout=30
+        )
         if response.status_code >= 400 and response.status_code != 409:
             raise RuntimeError(f"{method} {path}: {response.status_code} {response.text}")
         return response
@@ -51,15 +58,26 @@ def run(api_url: str) -> dict[str, str]:
     client = _Client(api_url)
     tokens: dict[str, str] = {}
     for username, full_name, bio, private in PEOPLE:
-        registered = client.call("POST", "/auth/register", {
-            "username": username, "email": f"{username}@example.com", "password": PASSWORD,
-        })  # fmt: skip
+        registered = client.call(
+            "POST",
+            "/auth/register",
+            {
+                "username": username,
+                "email": f"{username}@example.com",
+                "password": PASSWORD,
+            },
+        )
         if registered.status_code == 409:  # seeded before: sign in
-            registered = client.call("POST", "/auth/login",
-                                     {"login": username, "password": PASSWORD})  # fmt: skip
+            registered = client.call(
+                "POST", "/auth/login", {"login": username, "password": PASSWORD}
+            )
         tokens[username] = registered.json()["access_token"]
-        client.call("PATCH", "/me", {"full_name": full_name, "bio": bio, "is_private": private},
-                    token=tokens[username])  # fmt: skip
+        client.call(
+            "PATCH",
+            "/me",
+            {"full_name": full_name, "bio": bio, "is_private": private},
+            token=tokens[username],
+        )
     for follower, followee in FOLLOWS:
         client.call("POST", f"/users/{followee}/follow", token=tokens[follower])
     for owner, requester in APPROVED:

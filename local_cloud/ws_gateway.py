@@ -241,11 +241,17 @@ class HandlerInvoker:
         return route_key in self._app.websocket_handlers
 
     def select_route(self, body: str) -> str | None:
-        """API Gateway's ``$request.body.action`` selection, falling back to ``$default``."""
+        """API Gateway's ``$request.body.action`` selection, falling back to ``$default``.
+
+        Never raises: a body that is not a JSON object carrying ``action`` goes to
+        ``$default``, as in API Gateway, whatever the reason it is not one (invalid JSON, a
+        list, or JSON nested deeper than the parser recurses: ``"[" * 100000`` raises
+        RecursionError, which is no ValueError)."""
         try:
-            action = json.loads(body).get("action")
-        except (ValueError, AttributeError):
-            action = None
+            document = json.loads(body)
+        except Exception:  # noqa: BLE001 - any unreadable body is routed, not an error
+            document = None
+        action = document.get("action") if isinstance(document, dict) else None
         if isinstance(action, str) and not action.startswith("$") and self.has_route(action):
             return action
         return "$default" if self.has_route("$default") else None
@@ -545,7 +551,14 @@ class WebsocketGateway:
 
     async def _work(self, conn: Connection) -> None:
         while (body := await conn.inbox.get()) is not None:
-            await self._dispatch(conn, body)
+            # One bad frame must not end this loop: it is the connection's only worker, and
+            # every later frame on the socket would wait in the inbox forever, unanswered.
+            try:
+                await self._dispatch(conn, body)
+            except Exception:
+                log.exception(
+                    "frame on %s not handled; the connection carries on", conn.connection_id
+                )
 
     async def _dispatch(self, conn: Connection, body: str) -> None:
         assert self._events is not None
