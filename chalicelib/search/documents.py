@@ -1,10 +1,12 @@
-"""What is searchable, and the one way text is folded for matching."""
+"""What is searchable, the documents made from table items (by the stream reactions and the
+rebuild alike), and the one way text is folded for matching."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 USER, TAG, PLACE, POST = "user", "tag", "place", "post"
 KINDS = (USER, TAG, PLACE, POST)
@@ -39,3 +41,33 @@ class Hit:
     id: str
     score: float
     author_id: str | None = None
+
+
+def user_document(user: dict[str, Any]) -> Document:
+    return Document(
+        USER,
+        user["user_id"],
+        f"{user['username']} {user.get('full_name', '')}",
+        popularity=float(user.get("followers_count", 0)),
+    )
+
+
+def post_document(post: dict[str, Any]) -> Document:
+    return Document(
+        POST,
+        post["post_id"],
+        "",
+        body=post.get("caption", ""),
+        popularity=float(post.get("likes_count", 0)),
+        author_id=post["author_id"],
+    )
+
+
+def listing_document(
+    kind: str, key: str, name: str | None, public_count: float | None
+) -> Document | None:
+    """A hashtag or a place, by the name and public post count on its summary item; None
+    while no public account has posted there (nothing anyone may find: a tag or place used
+    only by private accounts is theirs)."""
+    count = float(public_count or 0)
+    return Document(kind, key, name or key, popularity=count) if count > 0 else None

@@ -1,4 +1,4 @@
-"""The interface both search engines implement (tests/unit/test_search_contract.py)."""
+"""The interface both search engines implement (tests/functional/test_search_contract.py)."""
 
 from __future__ import annotations
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import functools
 
+from chalicelib.core.settings import settings
 from chalicelib.search.engine import SearchEngine
-from chalicelib.settings import settings
 
 
 @functools.cache

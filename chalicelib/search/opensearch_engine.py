@@ -18,20 +18,26 @@ _ANALYSIS = {
     "filter": {"prefixes": {"type": "edge_ngram", "min_gram": 1, "max_gram": 20}},
     "analyzer": {
         "folded": {"tokenizer": "standard", "filter": ["lowercase", "asciifolding"]},
-        "as_you_type": {"tokenizer": "standard",
-                        "filter": ["lowercase", "asciifolding", "prefixes"]},
+        "as_you_type": {
+            "tokenizer": "standard",
+            "filter": ["lowercase", "asciifolding", "prefixes"],
+        },
     },
-}  # fmt: skip
+}
 _MAPPINGS = {
     "properties": {
         "kind": {"type": "keyword"},
-        "name": {"type": "text", "analyzer": "as_you_type", "search_analyzer": "folded",
-                 "fields": {"exact": {"type": "text", "analyzer": "folded"}}},
+        "name": {
+            "type": "text",
+            "analyzer": "as_you_type",
+            "search_analyzer": "folded",
+            "fields": {"exact": {"type": "text", "analyzer": "folded"}},
+        },
         "body": {"type": "text", "analyzer": "as_you_type", "search_analyzer": "folded"},
         "popularity": {"type": "float"},
         "author_id": {"type": "keyword"},
     }
-}  # fmt: skip
+}
 
 
 class OpenSearchEngine:
@@ -51,34 +57,56 @@ class OpenSearchEngine:
             auth = AWSV4SignerAuth(boto3.Session().get_credentials(), region, "es")
         self.index_name = index
         self.client = OpenSearch(
-            hosts=[{"host": parsed.hostname, "port": parsed.port or (443 if parsed.scheme ==
-                                                                      "https" else 9200)}],
-            http_auth=auth, use_ssl=parsed.scheme == "https", verify_certs=True,
-            connection_class=RequestsHttpConnection, timeout=10,
-        )  # fmt: skip
+            hosts=[
+                {
+                    "host": parsed.hostname,
+                    "port": parsed.port or (443 if parsed.scheme == "https" else 9200),
+                }
+            ],
+            http_auth=auth,
+            use_ssl=parsed.scheme == "https",
+            verify_certs=True,
+            connection_class=RequestsHttpConnection,
+            timeout=10,
+        )
         if not self.client.indices.exists(index=index):
-            self.client.indices.create(index=index, body={
-                "settings": {"analysis": _ANALYSIS}, "mappings": _MAPPINGS})  # fmt: skip
+            self.client.indices.create(
+                index=index, body={"settings": {"analysis": _ANALYSIS}, "mappings": _MAPPINGS}
+            )
 
     def index(self, documents: Iterable[Document]) -> int:
         from opensearchpy import helpers
 
-        actions = [{"_index": self.index_name, "_id": f"{d.kind}:{d.id}", "_source": {
-            "kind": d.kind, "id": d.id, "name": fold(d.name), "body": fold(d.body),
-            "popularity": d.popularity, "author_id": d.author_id}} for d in documents]
+        actions = [
+            {
+                "_index": self.index_name,
+                "_id": f"{d.kind}:{d.id}",
+                "_source": {
+                    "kind": d.kind,
+                    "id": d.id,
+                    "name": fold(d.name),
+                    "body": fold(d.body),
+                    "popularity": d.popularity,
+                    "author_id": d.author_id,
+                },
+            }
+            for d in documents
+        ]
         done, _ = helpers.bulk(self.client, actions, refresh="wait_for")
         return done
 
     def delete(self, kind: str, ids: Iterable[str]) -> None:
         from opensearchpy import helpers
 
-        actions = [{"_op_type": "delete", "_index": self.index_name, "_id": f"{kind}:{i}"}
-                   for i in ids]  # fmt: skip
+        actions = [
+            {"_op_type": "delete", "_index": self.index_name, "_id": f"{kind}:{i}"} for i in ids
+        ]
         helpers.bulk(self.client, actions, refresh="wait_for", raise_on_error=False)
 
     def clear(self) -> None:
-        self.client.delete_by_query(index=self.index_name, body={"query": {"match_all": {}}},
-                                    refresh=True)  # fmt: skip
+        self.client.delete_by_query(
+            index=self.index_name, body={"query": {"match_all": {}}}, refresh=True
+        )
 
     def search(self, text: str, kinds: Iterable[str], limit: int) -> list[Hit]:
         kinds = list(kinds)
@@ -91,13 +119,31 @@ class OpenSearchEngine:
             {"match_phrase_prefix": {"name.exact": {"query": typed, "boost": 2}}},
         ]
         if any(kind in (USER, TAG) for kind in kinds) and len(typed) >= 3:
-            should.append({"bool": {"filter": [{"terms": {"kind": [USER, TAG]}}], "must": [
-                {"match": {"name.exact": {"query": typed, "fuzziness": "AUTO"}}}]}})
-        query = {"function_score": {
-            "query": {"bool": {"filter": [{"terms": {"kind": kinds}}], "should": should,
-                               "minimum_should_match": 1}},
-            "field_value_factor": {"field": "popularity", "modifier": "log1p", "missing": 0},
-            "boost_mode": "sum"}}  # fmt: skip
+            should.append(
+                {
+                    "bool": {
+                        "filter": [{"terms": {"kind": [USER, TAG]}}],
+                        "must": [{"match": {"name.exact": {"query": typed, "fuzziness": "AUTO"}}}],
+                    }
+                }
+            )
+        query = {
+            "function_score": {
+                "query": {
+                    "bool": {
+                        "filter": [{"terms": {"kind": kinds}}],
+                        "should": should,
+                        "minimum_should_match": 1,
+                    }
+                },
+                "field_value_factor": {"field": "popularity", "modifier": "log1p", "missing": 0},
+                "boost_mode": "sum",
+            }
+        }
         found = self.client.search(index=self.index_name, body={"query": query, "size": limit})
-        return [Hit(h["_source"]["kind"], h["_source"]["id"], h["_score"],
-                    h["_source"].get("author_id")) for h in found["hits"]["hits"]]  # fmt: skip
+        return [
+            Hit(
+                h["_source"]["kind"], h["_source"]["id"], h["_score"], h["_source"].get("author_id")
+            )
+            for h in found["hits"]["hits"]
+        ]

@@ -8,22 +8,31 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from chalicelib.search.documents import PLACE, TAG, Document
+from chalicelib.accounts.models import User
+from chalicelib.discovery.models import SUMMARY_KEY, HashtagEntry, PlaceEntry
+from chalicelib.posts.models import Post
+from chalicelib.posts.status import READY
+from chalicelib.search.documents import (
+    PLACE,
+    TAG,
+    Document,
+    listing_document,
+    post_document,
+    user_document,
+)
 from chalicelib.search.engines import engine
-from chalicelib.search.indexing import listing_document, post_document, user_document
-from chalicelib.tables import SUMMARY_KEY, HashtagEntry, PlaceEntry, Post, User
 
 
 def documents() -> Iterator[Document]:
     for user in User.scan():
         yield user_document(user.attribute_values)
-    for post in Post.scan(Post.status == "ready"):
+    for post in Post.scan(Post.status == READY):
         yield post_document(post.attribute_values)
     for tag in HashtagEntry.scan(HashtagEntry.post_id == SUMMARY_KEY):
-        if document := listing_document(TAG, tag.tag, None, tag.post_count):
+        if document := listing_document(TAG, tag.tag, None, tag.public_count):
             yield document
     for place in PlaceEntry.scan(PlaceEntry.post_id == SUMMARY_KEY):
-        if document := listing_document(PLACE, place.place_id, place.name, place.post_count):
+        if document := listing_document(PLACE, place.place_id, place.name, place.public_count):
             yield document
 
 

@@ -70,15 +70,21 @@ class SqliteEngine:
                 )
                 rowid = cursor.lastrowid
                 if doc.kind == POST:
-                    db.execute("INSERT INTO words (rowid, body) VALUES (?,?)",
-                               (rowid, fold(doc.body)))  # fmt: skip
+                    db.execute(
+                        "INSERT INTO words (rowid, body) VALUES (?,?)", (rowid, fold(doc.body))
+                    )
                 else:
-                    db.executemany("INSERT INTO tokens VALUES (?,?,?,?)", [
-                        (token, doc.kind, doc.popularity, rowid)
-                        for token in dict.fromkeys(words(doc.name))])  # fmt: skip
+                    db.executemany(
+                        "INSERT INTO tokens VALUES (?,?,?,?)",
+                        [
+                            (token, doc.kind, doc.popularity, rowid)
+                            for token in dict.fromkeys(words(doc.name))
+                        ],
+                    )
                 if doc.kind in _TYPO_KINDS:
-                    db.execute("INSERT INTO grams (rowid, name) VALUES (?,?)",
-                               (rowid, fold(doc.name)))  # fmt: skip
+                    db.execute(
+                        "INSERT INTO grams (rowid, name) VALUES (?,?)", (rowid, fold(doc.name))
+                    )
                 count += 1
             db.execute("COMMIT")
         except BaseException:
@@ -119,16 +125,21 @@ class SqliteEngine:
             for kind, doc_id, name, popularity in self._near(db, typed, typo_kinds, limit * 5):
                 folded = fold(name)
                 # Against the start of the name as long as what was typed, and the whole name.
-                similarity = max(difflib.SequenceMatcher(None, typed, candidate).ratio()
-                                 for candidate in (folded[: len(typed)], folded))  # fmt: skip
+                similarity = max(
+                    difflib.SequenceMatcher(None, typed, candidate).ratio()
+                    for candidate in (folded[: len(typed)], folded)
+                )
                 if similarity >= _TYPO_SIMILARITY and (kind, doc_id) not in hits:
                     hits[(kind, doc_id)] = similarity * 2 + math.log1p(popularity) * 0.3
         ranked = sorted(hits.items(), key=lambda item: item[1], reverse=True)[:limit]
-        return [Hit(kind, doc_id, score, authors.get((kind, doc_id)))
-                for (kind, doc_id), score in ranked]  # fmt: skip
+        return [
+            Hit(kind, doc_id, score, authors.get((kind, doc_id)))
+            for (kind, doc_id), score in ranked
+        ]
 
-    def _names(self, db: sqlite3.Connection, terms: list[str], kinds: list[str],
-               limit: int) -> dict[tuple[str, str], float]:  # fmt: skip
+    def _names(
+        self, db: sqlite3.Connection, terms: list[str], kinds: list[str], limit: int
+    ) -> dict[tuple[str, str], float]:
         """Names with a word starting with each term; the most popular of the first term's
         range are considered (a range scan on the index, not a ranking of every match)."""
         marks = ",".join("?" * len(kinds))
@@ -146,8 +157,9 @@ class SqliteEngine:
                 continue
             exact = sum(term in tokens for term in terms)
             starts = fold(name).startswith(first)
-            found[(kind, doc_id)] = (2.0 * starts + 1.0 * exact
-                                     + math.log1p(max(popularity, 0.0)) * 0.3)  # fmt: skip
+            found[(kind, doc_id)] = (
+                2.0 * starts + 1.0 * exact + math.log1p(max(popularity, 0.0)) * 0.3
+            )
         return found
 
     def _captions(self, db: sqlite3.Connection, terms: list[str], limit: int) -> list[tuple]:
@@ -159,8 +171,7 @@ class SqliteEngine:
             (match, limit * 3),
         ).fetchall()
 
-    def _near(self, db: sqlite3.Connection, text: str, kinds: list[str],
-              limit: int) -> list[tuple]:  # fmt: skip
+    def _near(self, db: sqlite3.Connection, text: str, kinds: list[str], limit: int) -> list[tuple]:
         """Candidates for a typo: names sharing a trigram with the text, or starting with its
         first two characters (a swap like "alcie" shares no trigram with "alice")."""
         grams = {text[i : i + 3] for i in range(len(text) - 2)}
@@ -183,8 +194,9 @@ class SqliteEngine:
 
     @staticmethod
     def _remove(db: sqlite3.Connection, kind: str, doc_id: str) -> None:
-        found = db.execute("SELECT rowid FROM docs WHERE kind = ? AND id = ?",
-                           (kind, doc_id)).fetchone()  # fmt: skip
+        found = db.execute(
+            "SELECT rowid FROM docs WHERE kind = ? AND id = ?", (kind, doc_id)
+        ).fetchone()
         if found:
             for table in ("docs", "words", "grams"):
                 db.execute(f"DELETE FROM {table} WHERE rowid = ?", found)  # noqa: S608

@@ -2,8 +2,8 @@
 
     .venv/bin/python functions/media/contact_sheet.py [photo] [out]
 
-Defaults: the committed sample tests/media/data/sample.jpg, and docs/filters.jpg. The photo
-goes through the same decoding and filters as an upload (imaging.decode, imaging.filters).
+Defaults: the committed sample tests/functional/media/data/sample.jpg, and docs/filters.jpg.
+The photo goes through the same decoding and filters as an upload (imaging.decode, imaging.filters).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from imaging.filters import FILTERS
 from imaging.renditions import encode_jpeg, fit
 
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_PHOTO = ROOT / "tests" / "media" / "data" / "sample.jpg"
+DEFAULT_PHOTO = ROOT / "tests" / "functional" / "media" / "data" / "sample.jpg"
 DEFAULT_OUT = ROOT / "docs" / "filters.jpg"
 TILE = 400  # long side of each photo
 COLUMNS = 3

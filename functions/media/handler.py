@@ -1,4 +1,6 @@
-"""The media Lambda: S3 ObjectCreated events on the uploads prefix, through SQS.
+"""The media Lambda: S3 ObjectCreated events on the uploads prefix, through SQS; and, when
+MediaConvert is on, EventBridge's "MediaConvert Job State Change" for the heavy videos handed
+to it (``mediaconvert_jobs``).
 
 Each SQS record carries one S3 notification (or S3's test event, which is skipped); a direct
 S3 event is accepted too. Records are processed with Powertools' batch utility, so one bad
@@ -25,9 +27,10 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 import jobs
-from chalicelib.clients import client
-from chalicelib.observability import logger, metrics, tracer
-from chalicelib.settings import settings
+import mediaconvert_jobs
+from chalicelib.core.clients import client
+from chalicelib.core.observability import logger, metrics, tracer
+from chalicelib.core.settings import settings
 
 processor = BatchProcessor(event_type=EventType.SQS)
 persistence = DynamoDBPersistenceLayer(
@@ -92,6 +95,11 @@ def record_handler(record: SQSRecord) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if mediaconvert_jobs.is_job_event(event):
+        # Idempotent by the item's own state (no longer processing: done), not by Powertools.
+        outcome = mediaconvert_jobs.job_state_changed(event)
+        logger.info("MediaConvert job handled", extra={"outcome": outcome})
+        return {"outcome": outcome}
     idempotency.register_lambda_context(context)
     records = event.get("Records", [])
     if records and records[0].get("eventSource") == "aws:s3":

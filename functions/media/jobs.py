@@ -1,31 +1,49 @@
-"""One uploaded photo through the pipeline: from the S3 object to a post's image.
+"""One uploaded photo through the pipeline: from the S3 object to a post's image or a
+profile photo, by what took its upload slot. (A video goes to ``video_posts``.)
 
-The photo may land before its post exists (the app uploads first, then posts) or after. The
-filter is the post's, so a photo without a post waits: it is marked arrived, and creating
-the post queues it again (chalicelib.posts). Conditional writes on the upload make sure that
-exactly one of the two sides sends it on.
+The photo may land before anything took its slot (the app uploads first, then posts or sets
+its avatar) or after. A post's filter is the post's, so a photo nothing took yet waits: it is
+marked arrived, and whatever takes it later queues it again (chalicelib.core.uploads).
+Conditional writes on the slot make sure that exactly one of the two sides sends it on.
+
+A profile photo's result is recorded only if the account's avatar still names its upload
+(chalicelib.accounts.avatars): a newer photo or a deletion wins, and what this one made is
+deleted again.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
-from chalicelib import connections, posts, uploads
-from chalicelib.clients import client
-from chalicelib.observability import logger
-from chalicelib.settings import settings
-from chalicelib.tables import FaceBox, Post, PostImage, Rendition, Upload
+import video_posts
+from chalicelib.accounts import avatars
+from chalicelib.accounts.models import Avatar
+from chalicelib.connections import registry
+from chalicelib.core import storage, uploads
+from chalicelib.core.clients import client
+from chalicelib.core.observability import logger
+from chalicelib.core.settings import settings
+from chalicelib.core.uploads import Upload
+from chalicelib.posts import media
+from chalicelib.posts.models import FaceBox, Post, PostImage
+from chalicelib.posts.status import READY
+from chalicelib.stories import media as story_media
+from chalicelib.stories.models import StoryRendition
+from imaging import fingerprint
 from imaging.decode import ImageRejected
-from imaging.pipeline import ProcessedImage, process
+from imaging.pipeline import ProcessedImage, process, process_avatar, process_story
 
 IGNORED, WAITING, PROCESSED = "ignored", "waiting_for_post", "processed"
+# A profile photo replaced (or removed) while it was processed: nothing of it is kept.
+SUPERSEDED = "superseded"
 
 
 class PhotoRejected(Exception):
-    """The photo cannot be used. Raised after the post is marked failed so that the message
-    is retried and then kept in the dead-letter queue: nothing is silently dropped."""
+    """The photo cannot be used. Raised after the post (or avatar) is marked failed so that
+    the message is retried and then kept in the dead-letter queue: nothing is silently
+    dropped."""
 
 
 def handle_object(bucket: str, key: str, etag: str) -> str:
@@ -38,23 +56,106 @@ def handle_object(bucket: str, key: str, etag: str) -> str:
     if upload is None or upload.owner_id != owner_id:
         logger.warning("object without an upload slot", extra={"key": key})
         return IGNORED
-    if upload.post_id is None and _mark_arrived(upload_id, etag):
-        return WAITING
-    upload = _upload(upload_id)  # a post took it meanwhile: read which one
+    if upload.post_id is None and upload.avatar_of is None and upload.story_id is None:
+        if uploads.mark_arrived(upload_id, etag):
+            return WAITING
+        upload = _upload(upload_id)  # something took it meanwhile: read what
+    if upload.post_id is not None and uploads.is_video(upload.content_type):
+        video_posts.handle(upload, bucket, key)
+        return PROCESSED
+    data = client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    if upload.avatar_of is not None:
+        return _avatar(upload, key, data)
+    if upload.story_id is not None:
+        return _story(upload, key, data)
+    return _post_image(upload, key, data)
+
+
+def _post_image(upload: Upload, key: str, data: bytes) -> str:
     post = Post.get(upload.post_id, consistent_read=True)
     index = int(upload.image_index)
-
-    data = client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
     try:
         processed = process(data, post.filter, detector=settings().face_detector)
+        # After process(): the bytes are a photo decode() accepted, not a bomb.
+        phash = fingerprint.of_bytes(data)
+        if phash is not None and media.removed_near(phash):
+            raise ImageRejected(media.REFUSED)
     except ImageRejected as rejected:
-        if posts.record_failure(post.post_id, index, rejected.reason):
-            connections.notify(post.author_id, _event("post.failed", post, rejected.reason))
+        if media.record_failure(post.post_id, index, rejected.reason):
+            registry.notify(post.author_id, _event("post.failed", post, rejected.reason))
         raise PhotoRejected(f"{key}: {rejected.reason}") from rejected
 
-    image = _store(post.post_id, index, upload_id, processed)
-    if posts.record_image(post.post_id, index, image) == posts.READY:
-        connections.notify(post.author_id, _event("post.ready", post))
+    image = _store(post.post_id, index, upload.upload_id, processed)
+    image.phash = None if phash is None else f"{phash:016x}"
+    if media.record_image(post.post_id, index, image) == READY:
+        registry.notify(post.author_id, _event("post.ready", post))
+    return PROCESSED
+
+
+def _avatar(upload: Upload, key: str, data: bytes) -> str:
+    user_id, upload_id = upload.avatar_of, upload.upload_id
+    try:
+        processed = process_avatar(data, detector=settings().face_detector)
+    except ImageRejected as rejected:
+        if avatars.record_failure(user_id, upload_id, rejected.reason):
+            failed = {"type": "avatar.failed", "upload_id": upload_id, "reason": rejected.reason}
+            registry.notify(user_id, failed)
+        raise PhotoRejected(f"{key}: {rejected.reason}") from rejected
+
+    large, small = processed.renditions
+    large_key, small_key = avatars.keys(user_id, upload_id)
+    storage.put_media(large_key, large.data)
+    storage.put_media(small_key, small.data)
+    replaced = avatars.record_ready(
+        user_id, upload_id, large.width, small.width, processed.placeholder
+    )
+    if replaced is None:
+        storage.delete_media([large_key, small_key])
+        return SUPERSEDED
+    storage.delete_media(replaced)
+    shown = Avatar(
+        status=avatars.READY,
+        upload_id=upload_id,
+        large_key=large_key,
+        large_side=large.width,
+        small_key=small_key,
+        small_side=small.width,
+        placeholder=processed.placeholder,
+    )
+    ready = {"type": "avatar.ready", "upload_id": upload_id, "avatar": avatars.view(shown)}
+    registry.notify(user_id, ready)
+    return PROCESSED
+
+
+def _story(upload: Upload, key: str, data: bytes) -> str:
+    """A story's photo (stories take photos only: their slot's condition says so)."""
+    story_id, author_id = upload.story_id, upload.owner_id
+    try:
+        processed = process_story(data)
+        # A photo the moderators removed is refused as a story too (as for a post).
+        phash = fingerprint.of_bytes(data)
+        if phash is not None and media.removed_near(phash):
+            raise ImageRejected(media.REFUSED)
+    except ImageRejected as rejected:
+        if story_media.record_failure(story_id, rejected.reason):
+            failed = {"type": "story.failed", "story_id": story_id, "reason": rejected.reason}
+            registry.notify(author_id, failed)
+        raise PhotoRejected(f"{key}: {rejected.reason}") from rejected
+    stored = []
+    for rendition in processed.renditions:
+        rendition_key = story_media.key(author_id, story_id, rendition.name)
+        storage.put_media(rendition_key, rendition.data)
+        stored.append(
+            StoryRendition(
+                name=rendition.name,
+                key=rendition_key,
+                width=rendition.width,
+                height=rendition.height,
+            )
+        )
+    if not story_media.record_ready(story_id, stored, processed.placeholder):
+        return SUPERSEDED  # deleted meanwhile (its stream record took the files) or redelivered
+    registry.notify(author_id, {"type": "story.ready", "story_id": story_id})
     return PROCESSED
 
 
@@ -65,40 +166,11 @@ def _upload(upload_id: str) -> Upload | None:
         return None
 
 
-def _mark_arrived(upload_id: str, etag: str) -> bool:
-    """True if no post has the upload yet and it now waits for one."""
-    try:
-        Upload(upload_id).update(
-            actions=[Upload.arrived_etag.set(etag)],
-            condition=Upload.post_id.does_not_exist(),
-        )
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
-
-
 def _store(post_id: str, index: int, upload_id: str, processed: ProcessedImage) -> PostImage:
-    s3 = client("s3")
-    renditions = []
-    for rendition in processed.renditions:
-        key = f"posts/{post_id}/{index}/{rendition.name}.jpg"
-        s3.put_object(
-            Bucket=settings().media_bucket,
-            Key=key,
-            Body=rendition.data,
-            ContentType="image/jpeg",
-            # Keys never change content: a post's image is re-rendered under a new post only.
-            CacheControl="public, max-age=31536000, immutable",
-        )
-        renditions.append(
-            Rendition(name=rendition.name, key=key, width=rendition.width,
-                      height=rendition.height, bytes=len(rendition.data))
-        )
+    renditions = media.store_jpegs(f"posts/{post_id}/{index}", processed.renditions)
     return PostImage(
         upload_id=upload_id,
-        status=posts.READY,
+        status=READY,
         width=processed.width,
         height=processed.height,
         placeholder=processed.placeholder,

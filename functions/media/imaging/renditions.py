@@ -4,6 +4,13 @@
 1080, 640 and 320 px; ``thumb`` is a square of at most 150 px for profile grids. Nothing is
 ever upscaled: a rendition of a smaller photo keeps the photo's own size (a 500 px photo has
 a 500 px ``large`` and ``medium``), so every name always exists and the app picks by name.
+
+A profile photo has two squares, ``large`` (320) and ``small`` (110), cut around the largest
+face (``avatar_box``).
+
+A story fills a phone's screen: ``story`` is the largest 9:16 box of the photo, centred (a
+cover crop, ``story_box``), at most 1080 x 1920, and ``preview`` the same at most 360 x 640
+(the tray, a reply's message). Never upscaled either: a small photo's story keeps its pixels.
 """
 
 from __future__ import annotations
@@ -17,7 +24,20 @@ from PIL import Image
 from .faces import Face
 
 LARGE, MEDIUM, SMALL, THUMB = 1080, 640, 320, 150
+# A profile photo's two squares: the profile page (and 2x/3x list rows), and list rows.
+AVATAR_LARGE, AVATAR_SMALL = 320, 110
+# An avatar's square spans this many times the largest face's box. dlib's boxes run from the
+# brows to the chin, so 3x is head and shoulders: the face a third of the avatar's width.
+AVATAR_FACE_SPAN = 3.0
+# A story's two 9:16 sizes: the full screen, and the tray's and a reply's preview.
+STORY_SIZE, STORY_PREVIEW = (1080, 1920), (360, 640)
 JPEG_QUALITY = 85
+# The filter from the decoded photo to ``large``. Lanczos, as for every other size: a 12 MP
+# JPEG decoded at 3/8 (decode.py) is a 1.4x shrink from 1512 px, and the renditions are then
+# 0.87-0.89x libvips' one-decode cascade (CPU, same run, bench/media) with the same PSNR as
+# before against an exact resize of the full decode. Bicubic (support 2 against 3) would
+# make them 0.81-0.83x at 0.15 dB less: not needed, and every photo would pay in sharpness.
+LARGE_RESAMPLE = Image.Resampling.LANCZOS
 
 
 @dataclass(frozen=True)
@@ -28,16 +48,50 @@ class Rendition:
     height: int
 
 
-def fit(image: Image.Image, long_side: int) -> Image.Image:
-    """``image`` scaled down so that its long side is at most ``long_side``."""
-    width, height = image.size
+def fitted_size(size: tuple[int, int], long_side: int) -> tuple[int, int]:
+    """``size`` scaled down so that its long side is at most ``long_side`` (never up)."""
+    width, height = size
     if max(width, height) <= long_side:
-        return image
+        return size
     scale = long_side / max(width, height)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    # reducing_gap: a cheap integer box reduction first when shrinking a lot, then Lanczos
-    # over the last >= 3x, which looks the same as Lanczos all the way.
-    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def fit(
+    image: Image.Image,
+    long_side: int,
+    resample: Image.Resampling = Image.Resampling.LANCZOS,
+) -> Image.Image:
+    """``image`` scaled down so that its long side is at most ``long_side``."""
+    return resized(image, fitted_size(image.size, long_side), resample)
+
+
+def resized(
+    image: Image.Image,
+    size: tuple[int, int],
+    resample: Image.Resampling = Image.Resampling.LANCZOS,
+) -> Image.Image:
+    """``image`` resampled to ``size`` (``image`` itself if it already has that size)."""
+    if image.size == size:
+        return image
+    # reducing_gap: a cheap integer box reduction first when shrinking a lot, then the filter
+    # over the last >= 3x, which looks the same as the filter all the way.
+    return image.resize(size, resample, reducing_gap=3.0)
+
+
+def cascade(large: Image.Image) -> tuple[Image.Image, Image.Image]:
+    """``medium`` and ``small`` of ``large``, each from the one above it.
+
+    Each step shrinks at most 2x. Lanczos reads 6 source pixels a side per output pixel for
+    every 1x it shrinks: 320 from 640 reads 12, from 1080 it read 20, in an image of 2.8x
+    the pixels; 54 dB PSNR between the two results. The sizes are those of ``large``
+    scaled, as if each were made from it, so rounding never drifts the proportions from one
+    step to the next (a 1080 x 720 photo has a 640 x 427 medium and a 320 x 213 small, not
+    320 x 214).
+    """
+    medium = resized(large, fitted_size(large.size, MEDIUM))
+    small = resized(medium, fitted_size(large.size, SMALL))
+    return medium, small
 
 
 def square_box(width: int, height: int, faces: Sequence[Face]) -> tuple[int, int, int, int]:
@@ -60,10 +114,69 @@ def square_box(width: int, height: int, faces: Sequence[Face]) -> tuple[int, int
     return x, y, x + side, y + side
 
 
-def thumb(image: Image.Image, faces: Sequence[Face]) -> Image.Image:
-    box = square_box(*image.size, faces)
-    side = min(THUMB, box[2] - box[0])
+def avatar_box(width: int, height: int, faces: Sequence[Face]) -> tuple[int, int, int, int]:
+    """A profile photo's square in a ``width`` x ``height`` image: centred on the largest
+    face (``faces`` come largest first), then pushed back inside the image; without a face,
+    the largest square in the centre.
+
+    Around a face, the square spans ``AVATAR_FACE_SPAN`` times the face, so a person far away
+    still fills the avatar, but never less than ``AVATAR_LARGE`` px (nor more than the image's
+    short side), so the large rendition is never upscaled from a close crop.
+    """
+    short = min(width, height)
+    if not faces:
+        return square_box(width, height, [])
+    face = faces[0]
+    face_side = max(face.w * width, face.h * height)
+    side = min(short, max(round(AVATAR_FACE_SPAN * face_side), AVATAR_LARGE))
+    centre_x = (face.x + face.w / 2) * width
+    centre_y = (face.y + face.h / 2) * height
+    x = min(max(round(centre_x - side / 2), 0), width - side)
+    y = min(max(round(centre_y - side / 2), 0), height - side)
+    return x, y, x + side, y + side
+
+
+def square(image: Image.Image, box: tuple[int, int, int, int], side: int) -> Image.Image:
+    """The square ``box`` of ``image``, at most ``side`` px (never upscaled)."""
+    side = min(side, box[2] - box[0])
     return image.resize((side, side), Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
+
+
+def story_box(width: int, height: int) -> tuple[int, int, int, int]:
+    """The largest 9:16 box of a ``width`` x ``height`` image, centred: a cover crop (a
+    landscape photo loses its sides, a panorama of a phone's height its top and bottom)."""
+    box_w, box_h = STORY_SIZE
+    if width * box_h > height * box_w:  # wider than 9:16: full height
+        w, h = max(1, round(height * box_w / box_h)), height
+    else:
+        w, h = width, max(1, round(width * box_h / box_w))
+    x, y = (width - w) // 2, (height - h) // 2
+    return x, y, x + w, y + h
+
+
+def cover(image: Image.Image, box: tuple[int, int, int, int], size: tuple[int, int]) -> Image.Image:
+    """The 9:16 ``box`` of ``image`` at most ``size`` (never upscaled)."""
+    width = min(size[0], box[2] - box[0])
+    height = max(1, round(width * size[1] / size[0]))
+    return image.resize((width, height), Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
+
+
+def thumb(renditions: Sequence[Image.Image], faces: Sequence[Face]) -> Image.Image:
+    """The thumb, cut from the smallest of ``renditions`` (largest first) that is at least
+    twice its size.
+
+    Its square is the largest of the photo, so any rendition makes the same thumb, and a
+    smaller one is cheaper to shrink: ``medium``'s 480 px square of a 4:3 photo instead of
+    ``large``'s 810 (1.9 against 5.1 ms). At least twice: resampling a resampled image again
+    by little blurs what the first pass kept (``small``'s 240 px square gives 1.4 dB less);
+    so a wide panorama, whose renditions are thin, takes ``large`` as before.
+    """
+    side = min(THUMB, *renditions[0].size)
+    source = next(
+        (image for image in reversed(renditions[1:]) if min(image.size) >= 2 * side),
+        renditions[0],
+    )
+    return square(source, square_box(*source.size, faces), side)
 
 
 def encode_jpeg(image: Image.Image) -> bytes:

@@ -1,1 +1,0 @@
-"""The Chalice edge: blueprints that parse requests and call into chalicelib's logic."""

@@ -1,0 +1,46 @@
+"""A story's photo through the media pipeline: where its renditions go and its one move out
+of ``processing``. What the media function imports (functions/media/jobs.py), with
+``stories.models``: nothing here reads the graph or the tray.
+"""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import UpdateError
+
+from chalicelib.stories.models import Story, StoryRendition
+
+PROCESSING, READY, FAILED = "processing", "ready", "failed"
+
+
+def key(author_id: str, story_id: str, name: str) -> str:
+    """Where a story's rendition ``name`` goes in the media bucket."""
+    return f"stories/{author_id}/{story_id}/{name}.jpg"
+
+
+def record_ready(story_id: str, renditions: list[StoryRendition], placeholder: str) -> bool:
+    """The renditions are stored: the story turns ready (and the stories stream puts it in
+    the readers' trays). False if it was deleted meanwhile or is no longer processing (a
+    redelivered message): the caller deletes what it made only in the first case."""
+    return _finish(
+        [
+            Story.status.set(READY),
+            Story.renditions.set(renditions),
+            Story.placeholder.set(placeholder),
+        ],
+        story_id,
+    )
+
+
+def record_failure(story_id: str, reason: str) -> bool:
+    """The photo cannot be used; True if this call failed the story (the author told once)."""
+    return _finish([Story.status.set(FAILED), Story.failure_reason.set(reason)], story_id)
+
+
+def _finish(actions: list, story_id: str) -> bool:
+    try:
+        Story(story_id).update(actions=actions, condition=Story.status == PROCESSING)
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
