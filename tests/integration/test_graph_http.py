@@ -24,7 +24,10 @@ def test_following_a_public_account(api: Api) -> None:
     seen = profile(api, alice.access_token, bob.username)
     assert seen["followers_count"] == 1
     assert seen["relationship"] == {
-        "following": True, "requested": False, "followed_by": False, "blocked": False,
+        "following": True,
+        "requested": False,
+        "followed_by": False,
+        "blocked": False,
     }
     assert profile(api, bob.access_token, alice.username)["relationship"]["followed_by"] is True
     for _ in range(2):  # unfollowing twice never takes a counter below zero
@@ -107,12 +110,14 @@ def test_followers_pages_are_stable(api: Api) -> None:
             break
         cursors.append(cursor)
     assert names == [fan.username for fan in reversed(fans)]
-    bad = api.call("GET", f"/users/{star.username}/followers?cursor=nonsense",
-                   token=star.access_token)
+    bad = api.call(
+        "GET", f"/users/{star.username}/followers?cursor=nonsense", token=star.access_token
+    )
     assert (bad.status_code, error_code(bad)) == (400, "invalid_cursor")
     other = api.register()
-    replayed = api.call("GET", f"/users/{other.username}/followers?cursor={cursors[0]}",
-                        token=star.access_token)
+    replayed = api.call(
+        "GET", f"/users/{other.username}/followers?cursor={cursors[0]}", token=star.access_token
+    )
     assert (replayed.status_code, error_code(replayed)) == (400, "invalid_cursor")
 
 
@@ -137,8 +142,12 @@ def test_profile_edits_and_their_refusals(api: Api) -> None:
     me = api.register()
     ok = api.call("PATCH", "/me", {"full_name": "Me Myself", "bio": "hi"}, token=me.access_token)
     assert (ok.status_code, ok.json()["bio"]) == (200, "hi")
-    for body in ({"bio": "x" * 151}, {"is_private": "yes"}, {"followers_count": 9},
-                 {"full_name": ["x"]}):
+    for body in (
+        {"bio": "x" * 151},
+        {"is_private": "yes"},
+        {"followers_count": 9},
+        {"full_name": ["x"]},
+    ):
         refused = api.call("PATCH", "/me", body, token=me.access_token)
         assert refused.status_code == 400, body
     missing = api.call("GET", "/users/nobody_at_all_here", token=me.access_token)

@@ -22,7 +22,7 @@ from tests.integration.conftest import Account, Api
 
 pytestmark = pytest.mark.integration
 
-FACES_JPEG = Path(__file__).resolve().parents[1] / "media" / "data" / "sample.jpg"
+FACES_JPEG = Path(__file__).resolve().parents[1] / "functional" / "media" / "data" / "sample.jpg"
 GPS_IFD, ORIENTATION = 0x8825, 0x0112
 
 
@@ -51,12 +51,20 @@ def encode(image: Image.Image, format: str) -> bytes:
 
 
 def upload(api: Api, account: Account, data: bytes, content_type: str) -> str:
-    slot = api.call("POST", "/uploads", {"content_type": content_type, "size": len(data)},
-                    token=account.access_token)  # fmt: skip
+    slot = api.call(
+        "POST",
+        "/uploads",
+        {"content_type": content_type, "size": len(data)},
+        token=account.access_token,
+    )
     assert slot.status_code == 201, slot.text
     slot_body = slot.json()
-    sent = requests.post(slot_body["url"], data=slot_body["fields"], timeout=30,
-                         files={"file": ("photo", data, content_type)})  # fmt: skip
+    sent = requests.post(
+        slot_body["url"],
+        data=slot_body["fields"],
+        timeout=30,
+        files={"file": ("photo", data, content_type)},
+    )
     assert sent.status_code in (200, 201, 204), sent.text
     return slot_body["upload_id"]
 
@@ -88,10 +96,15 @@ def fetch(url: str) -> bytes:
 def without_urls(post: dict) -> dict:
     """A post as stored: presigned URLs differ on every read."""
     images = [
-        {**image, "renditions": {name: {k: v for k, v in r.items() if k != "url"}
-                                 for name, r in image["renditions"].items()}}
+        {
+            **image,
+            "renditions": {
+                name: {k: v for k, v in r.items() if k != "url"}
+                for name, r in image["renditions"].items()
+            },
+        }
         for image in post["images"]
-    ]  # fmt: skip
+    ]
     return {**post, "images": images}
 
 
@@ -145,8 +158,12 @@ def test_renditions_have_the_right_sizes_and_orientation(carousel: tuple[dict, l
     # EXIF orientation applied: the stored 1600×1200 landscape is a 1200×1600 portrait.
     assert (rotated["width"], rotated["height"]) == (1200, 1600)
     sizes = {name: (r["width"], r["height"]) for name, r in rotated["renditions"].items()}
-    assert sizes == {"large": (810, 1080), "medium": (480, 640), "small": (240, 320),
-                     "thumb": (150, 150)}  # fmt: skip
+    assert sizes == {
+        "large": (810, 1080),
+        "medium": (480, 640),
+        "small": (240, 320),
+        "thumb": (150, 150),
+    }
     for name, rendition in rotated["renditions"].items():
         image = Image.open(io.BytesIO(fetch(rendition["url"])))
         assert image.size == sizes[name] and image.format == "JPEG"
@@ -186,10 +203,22 @@ def test_a_redelivered_message_creates_no_duplicates(
     # The S3 notification of the first photo, as SQS would deliver it a second time.
     uploads = local_cloud.env["UPLOADS_BUCKET"]
     key = s3.list_objects_v2(Bucket=uploads, Prefix=f"uploads/{author.user_id}/")["Contents"][0]
-    event = {"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Post",
-                          "s3": {"bucket": {"name": uploads},
-                                 "object": {"key": key["Key"], "eTag": key["ETag"].strip('"'),
-                                            "size": key["Size"]}}}]}  # fmt: skip
+    event = {
+        "Records": [
+            {
+                "eventSource": "aws:s3",
+                "eventName": "ObjectCreated:Post",
+                "s3": {
+                    "bucket": {"name": uploads},
+                    "object": {
+                        "key": key["Key"],
+                        "eTag": key["ETag"].strip('"'),
+                        "size": key["Size"],
+                    },
+                },
+            }
+        ]
+    }
     sqs.send_message(QueueUrl=local_cloud.env["MEDIA_QUEUE_URL"], MessageBody=json.dumps(event))
     _wait_until_drained(sqs, local_cloud.env["MEDIA_QUEUE_URL"])
     assert stored() == before
@@ -212,15 +241,18 @@ def test_a_corrupt_photo_fails_the_post_and_lands_in_the_dlq(
 
 
 def _bodies(sqs, queue_url: str) -> str:  # noqa: ANN001
-    received = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
-                                   WaitTimeSeconds=1, VisibilityTimeout=0)  # fmt: skip
+    received = sqs.receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=0
+    )
     return " ".join(message["Body"] for message in received.get("Messages", []))
 
 
 def _wait_until_drained(sqs, queue_url: str) -> None:  # noqa: ANN001
     def drained() -> bool:
-        attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=[
-            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])  # fmt: skip
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )
         return not any(int(value) for value in attributes["Attributes"].values())
 
     _wait_for(drained, "the media queue to drain")

@@ -17,7 +17,7 @@ from chalice.app import WebsocketDisconnectedError
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from chalicelib.websocket_endpoint import configure_websocket_api
+from chalicelib.connections.endpoint import configure_websocket_api
 from local_cloud.ws_gateway import GatewayLimits, WebsocketGateway
 from tests.fixtures import ws_app
 
@@ -244,6 +244,45 @@ def test_a_frame_that_is_not_json_goes_to_default(gateway: WebsocketGateway) -> 
         connection_id = connection_id_of(ws)
     event = recorded(connection_id, "$default", lambda e: e["body"] == "plain text, no action")
     assert event["requestContext"]["routeKey"] == "$default"
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        "[" * 100_000,
+        '{"a": ' * 1000 + "1" + "}" * 1000,
+        '{"action": ' * 1000 + '"send"' + "}" * 1000,
+    ],
+)
+def test_a_frame_nested_too_deep_to_parse_goes_to_default_and_the_socket_lives_on(
+    gateway: WebsocketGateway, frame: str
+) -> None:
+    # json.loads raises RecursionError (not ValueError) on these; API Gateway routes a body
+    # it cannot read as a JSON object to $default, and the connection goes on working.
+    with open_socket(gateway) as ws:
+        connection_id = connection_id_of(ws)
+        assert echo(ws, frame)["echo"] == frame
+        reply = echo(ws, json.dumps({"action": "send", "text": "still here"}))
+    assert json.loads(reply["echo"]) == {"action": "send", "text": "still here"}
+    event = recorded(connection_id, "$default", lambda e: e["body"] == frame)
+    assert event["requestContext"]["routeKey"] == "$default"
+
+
+def test_a_frame_the_gateway_fails_on_does_not_stop_the_connections_worker(
+    gateway: WebsocketGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Whatever one frame does to the gateway itself, later frames on the socket are handled.
+    dispatch = WebsocketGateway._dispatch
+
+    async def fragile(self: WebsocketGateway, conn: Any, body: str) -> None:
+        if body == "break the gateway":
+            raise RuntimeError("a gateway bug, on purpose")
+        await dispatch(self, conn, body)
+
+    monkeypatch.setattr(WebsocketGateway, "_dispatch", fragile)
+    with open_socket(gateway) as ws:
+        ws.send("break the gateway")
+        assert echo(ws, "next frame")["echo"] == "next frame"
 
 
 def test_messages_of_one_connection_reach_the_app_in_order(gateway: WebsocketGateway) -> None:

@@ -1,48 +1,17 @@
-"""Unit tests run the logic in-process against moto's in-memory AWS (mock_aws), with the
-tables created by deploying infra/template.yaml, so they see the real keys and indexes."""
+"""The unit tier: pure logic, no IO. The network is switched off for every test here
+(pytest-socket), so a test that reaches AWS, the local cloud or anything else fails at once
+instead of quietly depending on it; such tests belong in tests/functional."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-
-TEMPLATE = Path(__file__).resolve().parents[2] / "infra" / "template.yaml"
-
-
-@pytest.fixture(scope="session")
-def aws() -> Iterator[None]:
-    import boto3
-    from moto import mock_aws
-
-    with mock_aws():
-        boto3.client("cloudformation").create_stack(
-            StackName="glimpse-unit",
-            TemplateBody=TEMPLATE.read_text(),
-            Parameters=[{"ParameterKey": "Stage", "ParameterValue": "unit"}],
-        )
-        yield
+from pytest_socket import disable_socket, enable_socket
 
 
-@pytest.fixture
-def new_username() -> str:
-    return "u_" + secrets.token_hex(5)
-
-
-@pytest.fixture
-def make_user(aws: None):
-    """Registers a fresh user and returns (user, signed-in result)."""
-    from chalicelib import accounts
-
-    def make(private: bool = False) -> accounts.SignedIn:
-        name = "u_" + secrets.token_hex(5)
-        signed_in = accounts.register(name, f"{name}@example.com", "correct horse")
-        if private:
-            from chalicelib import profiles
-
-            profiles.update_me(signed_in.user.user_id, {"is_private": True})
-        return signed_in
-
-    return make
+@pytest.fixture(autouse=True)
+def _no_network() -> Iterator[None]:
+    disable_socket(allow_unix_socket=False)
+    yield
+    enable_socket()

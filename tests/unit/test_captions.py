@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import captions, places
-from chalicelib.errors import ValidationError
+from chalicelib.core.errors import ValidationError
+from chalicelib.posts import captions, place
 
 
 @pytest.mark.parametrize(
@@ -33,13 +33,17 @@ def test_mentions() -> None:
 
 
 def test_places_match_by_name_nearby_and_refuse_nonsense() -> None:
-    here = places.check({"name": "Café  Flore", "lat": 48.85412, "lng": 2.33256})
-    same = places.check({"name": "CAFÉ FLORE", "lat": 48.85409, "lng": 2.33261})
-    far = places.check({"name": "Café Flore", "lat": 40.0, "lng": 2.33256})
+    here = place.check({"name": "Café  Flore", "lat": 48.85412, "lng": 2.33256})
+    same = place.check({"name": "CAFÉ FLORE", "lat": 48.85409, "lng": 2.33261})
+    far = place.check({"name": "Café Flore", "lat": 40.0, "lng": 2.33256})
     assert here["place_id"] == same["place_id"] != far["place_id"]
     assert here["name"] == "Café Flore"
-    for bad in ({"name": "", "lat": 1, "lng": 1}, {"name": "x", "lat": 91, "lng": 0},
-                {"name": "x", "lat": True, "lng": 0}, {"name": "x", "lat": float("nan"), "lng": 0},
-                "Paris"):  # fmt: skip
+    for bad in (
+        {"name": "", "lat": 1, "lng": 1},
+        {"name": "x", "lat": 91, "lng": 0},
+        {"name": "x", "lat": True, "lng": 0},
+        {"name": "x", "lat": float("nan"), "lng": 0},
+        "Paris",
+    ):
         with pytest.raises(ValidationError):
-            places.check(bad)
+            place.check(bad)

@@ -2,8 +2,8 @@ import base64
 
 import pytest
 
-from chalicelib.errors import ValidationError
-from chalicelib.pagination import (
+from chalicelib.core.errors import ValidationError
+from chalicelib.core.pagination import (
     decode_cursor,
     decode_offset,
     encode_cursor,
@@ -27,9 +27,13 @@ def test_no_cursor_means_first_page() -> None:
 
 @pytest.mark.parametrize(
     "cursor",
-    ["%%%", "bm90IGpzb24", encode_cursor({"other": {"S": "x"}}),
-     encode_cursor({**KEY, "created_at": {"N": "1e999"}}),
-     encode_cursor({**KEY, "created_at": {"B": "AAAA"}})],
+    [
+        "%%%",
+        "bm90IGpzb24",
+        encode_cursor({"other": {"S": "x"}}),
+        encode_cursor({**KEY, "created_at": {"N": "1e999"}}),
+        encode_cursor({**KEY, "created_at": {"B": "AAAA"}}),
+    ],
 )
 def test_malformed_cursors_are_a_400(cursor: str) -> None:
     with pytest.raises(ValidationError) as caught:
@@ -60,9 +64,13 @@ def test_an_offset_cursor_round_trips_within_its_bound() -> None:
 
 @pytest.mark.parametrize(
     "cursor",
-    [encode_offset(1001), "%%%", encode_position("0" * 26),
-     base64.urlsafe_b64encode("o:\u00b2".encode()).decode(),
-     base64.urlsafe_b64encode(("o:" + "9" * 5000).encode()).decode()],
+    [
+        encode_offset(1001),
+        "%%%",
+        encode_position("0" * 26),
+        base64.urlsafe_b64encode("o:\u00b2".encode()).decode(),
+        base64.urlsafe_b64encode(("o:" + "9" * 5000).encode()).decode(),
+    ],
 )
 def test_bad_offset_cursors_are_refused(cursor: str) -> None:
     with pytest.raises(ValidationError) as refused:

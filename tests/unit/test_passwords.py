@@ -1,4 +1,4 @@
-from chalicelib import passwords
+from chalicelib.accounts import passwords
 
 
 def test_a_password_verifies_against_its_own_hash_only() -> None:

@@ -5,16 +5,21 @@ import time
 import jwt
 import pytest
 
-from chalicelib import tokens
-from chalicelib.errors import Unauthenticated
-from chalicelib.settings import settings
+from chalicelib.accounts import tokens
+from chalicelib.core.errors import Unauthenticated
+from chalicelib.core.settings import settings
 
 
 def claims(**overrides: object) -> dict:
     now = int(time.time())
     base = {
-        "iss": settings().jwt_issuer, "aud": settings().jwt_audience, "sub": "user-1",
-        "sid": "session-1", "iat": now, "exp": now + 60, "jti": "j",
+        "iss": settings().jwt_issuer,
+        "aud": settings().jwt_audience,
+        "sub": "user-1",
+        "sid": "session-1",
+        "iat": now,
+        "exp": now + 60,
+        "jti": "j",
     }
     base.update(overrides)
     return {key: value for key, value in base.items() if value is not None}
