@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import re
 import shutil
 import statistics
@@ -63,11 +64,11 @@ PROBE = """\
 import sys, time
 sys.path.insert(0, {pkg!r})
 sys.stderr.write("--import--\\n"); sys.stderr.flush()
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 import {module}
-ms = (time.perf_counter() - t) * 1000
+ms, cpu = (time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000
 import json
-print(json.dumps({{"ms": ms, "modules": sorted(sys.modules), "path": sys.path}}))
+print(json.dumps({{"ms": ms, "cpu": cpu, "modules": sorted(sys.modules), "path": sys.path}}))
 """
 
 # Prepended for the check run only: any network call during the import raises.
@@ -87,6 +88,7 @@ MINOR_MS = 0.5  # packages below this share one row
 @dataclass(frozen=True)
 class Sample:
     ms: float
+    cpu: float
     modules: list[str]
     path: list[str]
     stderr: str
@@ -181,7 +183,7 @@ def probe(
     if done.returncode:
         sys.exit(f"FAILED: `import {module}` from {pkg}:\n{done.stderr[-4000:]}")
     out = json.loads(done.stdout.splitlines()[-1])
-    return Sample(out["ms"], out["modules"], out["path"], done.stderr)
+    return Sample(out["ms"], out["cpu"], out["modules"], out["path"], done.stderr)
 
 
 def import_tree(stderr: str) -> dict[str, tuple[int, str]]:
@@ -292,12 +294,22 @@ def main() -> int:
     for run in variants.values():  # warms the page cache; discarded
         run()
     times: dict[str, list[float]] = defaultdict(list)
+    cpu: dict[str, list[float]] = defaultdict(list)
     for _ in range(runs):  # interleaved, so drift hits every variant alike
         for name, run in variants.items():
-            times[name].append(run().ms)
+            sample = run()
+            times[name].append(sample.ms)
+            cpu[name].append(sample.cpu)
     trees = [import_tree(probe(compiled, "app", importtime=True).stderr) for _ in range(runs)]
 
     print_times(times, runs, compiled)
+    # CPU time is what a loaded machine distorts least (waiting for a core is not counted):
+    # when the wall-clock ratio and this one disagree, the machine was busy.
+    boto3_cpu, app_cpu = (statistics.median(cpu[k]) for k in ("import boto3", "import app"))
+    print(
+        f"  CPU ms (median): boto3 {boto3_cpu:.1f}, app {app_cpu:.1f}, "
+        f"{app_cpu / boto3_cpu:.2f}x; load average {os.getloadavg()[0]:.2f} at the end"
+    )
     print(
         f"  modules loaded: app {len(check.modules)}, boto3 alone "
         f"{len(probe(compiled, 'boto3').modules)}; numpy, PIL, dlib: none; network calls: none"

@@ -57,8 +57,9 @@ async def latencies(sender, receivers, target: dict, count: int) -> list[float]:
     samples = []
     for n in range(count):
         start = time.perf_counter()
-        await sender.send(json.dumps({"action": "send", **target, "text": f"m{n}",
-                                      "client_id": f"c{n}-{start}"}))  # fmt: skip
+        await sender.send(
+            json.dumps({"action": "send", **target, "text": f"m{n}", "client_id": f"c{n}-{start}"})
+        )
         await asyncio.gather(*(next_of(r, "message.new") for r in receivers))
         samples.append((time.perf_counter() - start) * 1000)
         await next_of(sender, "message.ack")
@@ -71,15 +72,22 @@ async def run(cloud: harness.RunningCloud, messages: int) -> None:
     users = [register(api, f"b{stamp}_{n}") for n in range(32)]
     sockets = [await websockets.connect(f"{ws}?token={u['access_token']}") for u in users]
     alice, bob = sockets[0], sockets[1]
+
     def start(usernames: list[str], name: str | None = None) -> dict:
-        return requests.post(f"{api}/conversations", timeout=30, json={
-            "usernames": usernames, "name": name},
-            headers={"Authorization": f"Bearer {users[0]['access_token']}"}).json()  # fmt: skip
+        return requests.post(
+            f"{api}/conversations",
+            timeout=30,
+            json={"usernames": usernames, "name": name},
+            headers={"Authorization": f"Bearer {users[0]['access_token']}"},
+        ).json()
 
     # Addressed by conversation id, as the app does once a conversation is open.
     one_to_one = {"conversation_id": start([users[1]["user"]["username"]])["conversation_id"]}
-    in_group = {"conversation_id": start([u["user"]["username"] for u in users[1:]],
-                                         "bench")["conversation_id"]}
+    in_group = {
+        "conversation_id": start([u["user"]["username"] for u in users[1:]], "bench")[
+            "conversation_id"
+        ]
+    }
 
     await latencies(alice, [bob], one_to_one, 5)  # warm-up: cold clients and threads
     await latencies(alice, sockets[1:], in_group, 3)
@@ -98,10 +106,13 @@ async def run(cloud: harness.RunningCloud, messages: int) -> None:
     print(f"\n{messages} messages each")
     print(f"{'':<22}{'p50 ms':>9}{'p99 ms':>9}{'target':>9}{'writes/msg':>12}")
     for name, samples, target, writes in (
-        ("1:1", direct, "< 50", 5), ("group of 32", grouped, "< 150", 3 + 32),
-    ):  # fmt: skip
-        print(f"{name:<22}{statistics.median(samples):>9.1f}{percentile(samples, 0.99):>9.1f}"
-              f"{target:>9}{writes:>12}")  # fmt: skip
+        ("1:1", direct, "< 50", 5),
+        ("group of 32", grouped, "< 150", 3 + 32),
+    ):
+        print(
+            f"{name:<22}{statistics.median(samples):>9.1f}{percentile(samples, 0.99):>9.1f}"
+            f"{target:>9}{writes:>12}"
+        )
     print(f"group / 1:1 p50 ratio: {statistics.median(grouped) / statistics.median(direct):.1f}x")
     print(f"sustained 1:1, one sender waiting for each ack: {rate:.0f} messages/s")
     print("slowest 1:1 (ms):", [round(x) for x in sorted(direct)[-8:]])

@@ -1,17 +1,19 @@
 """The home feed's cost: DynamoDB round trips and time per page, and fan-out throughput.
 
-    .venv/bin/python bench/feed/run.py [--posts 300] [--followers 10000] [--runs 5]
+    .venv/bin/python bench/feed/run.py [--posts 300] [--followers 10000] [--runs 5] [--tray-only]
 
 Runs against the local emulator (moto's server in a child process, the stack deployed from
 infra/template.yaml), so every DynamoDB call is a real HTTP round trip. Side by side:
 
-- ``feed.read`` (Query + merged large accounts + one parallel BatchGetItem), and
+- ``home.read`` (Query + merged large accounts + one parallel BatchGetItem), and
 - a naive page: the same Query, then one GetItem per post, per author, per like flag and per
   save flag.
 
 "calls" counts DynamoDB requests; "waves" counts the sequential round trips a page waits for
 (calls sent side by side share a wave). Then fan-out on write for an author with
-``--followers`` followers: feed items written per second.
+``--followers`` followers: feed items written per second. Then the stories tray
+(``stories.tray.read``) of a reader following 10, 100 and 1,000 accounts with a live story
+each: calls, waves and time per page (``--tray-only`` runs just that).
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=300)
     parser.add_argument("--followers", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--tray-only", action="store_true")
     args = parser.parse_args()
 
     from local_cloud.emulator import MotoServer, free_port
@@ -86,12 +89,16 @@ def main() -> None:
     emulator.start()
     try:
         os.environ.update(
-            AWS_ENDPOINT_URL=emulator.endpoint_url, AWS_ACCESS_KEY_ID="bench",
-            AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1",
-            GLIMPSE_STAGE="bench", JWT_SECRET="bench-" + "x" * 40,
-            POWERTOOLS_TRACE_DISABLED="true", POWERTOOLS_METRICS_DISABLED="true",
+            AWS_ENDPOINT_URL=emulator.endpoint_url,
+            AWS_ACCESS_KEY_ID="bench",
+            AWS_SECRET_ACCESS_KEY="bench",
+            AWS_DEFAULT_REGION="us-east-1",
+            GLIMPSE_STAGE="bench",
+            JWT_SECRET="bench-" + "x" * 40,
+            POWERTOOLS_TRACE_DISABLED="true",
+            POWERTOOLS_METRICS_DISABLED="true",
             FEED_FANOUT_MAX_FOLLOWERS=str(args.followers * 2),
-        )  # fmt: skip
+        )
         import boto3
 
         from local_cloud import provision
@@ -103,16 +110,27 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from chalicelib import feed
-    from chalicelib.ids import new_id, now_ms
-    from chalicelib.tables import FeedEntry, Follow, Like, Post, Save, User
+    from chalicelib.accounts.models import User
+    from chalicelib.core.ids import new_id, now_ms
+    from chalicelib.feed import home
+    from chalicelib.feed.models import FeedEntry
+    from chalicelib.graph.models import Follow
+    from chalicelib.posts.models import Like, Post, Save
 
     def user(name: str) -> User:
-        account = User(new_id(), username=name, email=f"{name}@example.com",
-                       password_hash="-", created_at=now_ms())  # fmt: skip
+        account = User(
+            new_id(),
+            username=name,
+            email=f"{name}@example.com",
+            password_hash="-",
+            created_at=now_ms(),
+        )
         account.save()
         return account
 
+    if args.tray_only:
+        tray_bench(args, user)
+        return
     print(f"seeding: 1 reader following 20 authors, {args.posts} ready posts ...", flush=True)
     reader = user("reader")
     authors = [user(f"author{n}") for n in range(20)]
@@ -125,28 +143,32 @@ def run(args: argparse.Namespace) -> None:
             author = authors[n % len(authors)]
             post = Post(new_id(), author_id=author.user_id, created_at=now_ms(), status="ready")
             batch.save(post)
-            entries.append(feed.entry(reader.user_id, post.post_id, author.user_id))
+            entries.append(home.entry(reader.user_id, post.post_id, author.user_id))
     with FeedEntry.batch_write() as batch:
         for entry in entries:
             batch.save(entry)
     with Like.batch_write() as likes, Save.batch_write() as saves:
         for entry in entries[::3]:
-            likes.save(Like(entry.post_id, reader.user_id, author_id=entry.author_id,
-                            created_at=now_ms()))  # fmt: skip
-            saves.save(Save(reader.user_id, entry.post_id, author_id=entry.author_id,
-                            saved_at=now_ms()))  # fmt: skip
+            likes.save(
+                Like(entry.post_id, reader.user_id, author_id=entry.author_id, created_at=now_ms())
+            )
+            saves.save(
+                Save(reader.user_id, entry.post_id, author_id=entry.author_id, saved_at=now_ms())
+            )
 
     def naive_page(limit: int) -> list[dict]:
-        result = FeedEntry.query(reader.user_id, FeedEntry.post_id < "~",
-                                 scan_index_forward=False, limit=limit)  # fmt: skip
+        result = FeedEntry.query(
+            reader.user_id, FeedEntry.post_id < "~", scan_index_forward=False, limit=limit
+        )
         cards = []
         for entry in result:
             post = Post.get(entry.post_id)
             author = User.get(entry.author_id)
             liked = Like.count(entry.post_id, Like.user_id == reader.user_id) > 0
             saved = Save.count(reader.user_id, Save.post_id == entry.post_id) > 0
-            cards.append({"post": post.post_id, "author": author.username,
-                          "liked": liked, "saved": saved})  # fmt: skip
+            cards.append(
+                {"post": post.post_id, "author": author.username, "liked": liked, "saved": saved}
+            )
         return cards
 
     log = CallLog()
@@ -156,27 +178,38 @@ def run(args: argparse.Namespace) -> None:
     print("{:>5} {:<8} {:>5} {:>6} {:>6} {:>8} {:>6}".format(*header))
     for limit in (20, 50, 100):
         rows = {}
-        for name, action in (("feed", lambda limit=limit: feed.read(reader.user_id, limit, None)
-                              .items), ("naive", lambda limit=limit: naive_page(limit))):
+        for name, action in (
+            ("feed", lambda limit=limit: home.read(reader.user_id, limit, None).items),
+            ("naive", lambda limit=limit: naive_page(limit)),
+        ):
             samples = [log.measure(action) for _ in range(args.runs)]
             items, _, calls = samples[-1]
-            rows[name] = (len(items), len(calls), waves(calls),
-                          statistics.median(s[1] for s in samples) * 1000)
+            rows[name] = (
+                len(items),
+                len(calls),
+                waves(calls),
+                statistics.median(s[1] for s in samples) * 1000,
+            )
         for name, (items, calls, wave_count, ms) in rows.items():
             ratio = ms / rows["feed"][3]
-            print(f"{limit:>5} {name:<8} {items:>5} {calls:>6} {wave_count:>6} {ms:>8.1f} "
-                  f"{ratio:>5.1f}x")  # fmt: skip
+            print(
+                f"{limit:>5} {name:<8} {items:>5} {calls:>6} {wave_count:>6} {ms:>8.1f} "
+                f"{ratio:>5.1f}x"
+            )
 
     # One of the 20 authors outgrows fan-out: its posts are merged in when the feed is read.
-    feed._become_large(User.get(authors[0].user_id))
+    home._become_large(User.get(authors[0].user_id))
     print("\nwith one followed large account merged at read time")
     for limit in (20, 50, 100):
-        samples = [log.measure(lambda limit=limit: feed.read(reader.user_id, limit, None).items)
-                   for _ in range(args.runs)]  # fmt: skip
+        samples = [
+            log.measure(lambda limit=limit: home.read(reader.user_id, limit, None).items)
+            for _ in range(args.runs)
+        ]
         items, _, calls = samples[-1]
         ms = statistics.median(s[1] for s in samples) * 1000
-        print(f"{limit:>5} {'merged':<8} {len(items):>5} {len(calls):>6} {waves(calls):>6} "
-              f"{ms:>8.1f}")  # fmt: skip
+        print(
+            f"{limit:>5} {'merged':<8} {len(items):>5} {len(calls):>6} {waves(calls):>6} {ms:>8.1f}"
+        )
 
     print(f"\nfan-out on write: an author with {args.followers} followers", flush=True)
     star = user("star")
@@ -186,11 +219,81 @@ def run(args: argparse.Namespace) -> None:
     star.update(actions=[User.followers_count.set(args.followers)])
     post = Post(new_id(), author_id=star.user_id, created_at=now_ms(), status="ready")
     post.save()
-    _, elapsed, calls = log.measure(lambda: feed.fan_out(post.post_id, star.user_id))
+    _, elapsed, calls = log.measure(lambda: home.fan_out(post.post_id, star.user_id))
     writes = sum(1 for op, *_ in calls if op == "BatchWriteItem")
-    print(f"{args.followers + 1} feed items in {elapsed:.2f} s = "
-          f"{(args.followers + 1) / elapsed:,.0f} items/s ({writes} BatchWriteItem calls, "
-          f"{len(calls) - writes} others)")  # fmt: skip
+    print(
+        f"{args.followers + 1} feed items in {elapsed:.2f} s = "
+        f"{(args.followers + 1) / elapsed:,.0f} items/s ({writes} BatchWriteItem calls, "
+        f"{len(calls) - writes} others)"
+    )
+
+    tray_bench(args, user, log)
+
+
+def tray_bench(args: argparse.Namespace, user, log: CallLog | None = None) -> None:  # noqa: ANN001
+    """The tray for 10, 100 and 1,000 accounts followed, each with one live story: the rows
+    the stories stream would have written (``tray.row``), then pages of 20 and of 100."""
+    from datetime import UTC, datetime, timedelta
+
+    from chalicelib.core.ids import new_id, now_ms
+    from chalicelib.graph.models import Follow
+    from chalicelib.stories import tray
+    from chalicelib.stories.models import Story, TrayEntry
+
+    if log is None:
+        log = CallLog()
+        log.install()
+    print("\nstories tray: a reader following N accounts with a live story each", flush=True)
+    print(f"{'N':>5} {'page':>5} {'items':>5} {'calls':>6} {'waves':>6} {'ms':>8}")
+    expires = datetime.now(UTC) + timedelta(hours=24)
+    for count in (10, 100, 1000):
+        reader = user(f"tray_reader{count}")
+        authors = [user(f"tray{count}_{n}") for n in range(count)]
+        stories = [
+            Story(
+                new_id(),
+                author_id=author.user_id,
+                upload_id="-",
+                audience="everyone",
+                status="ready",
+                created_at=now_ms(),
+                expires_at=expires,
+            )
+            for author in authors
+        ]
+        with Follow.batch_write() as follows, Story.batch_write() as written:
+            for author, story in zip(authors, stories, strict=True):
+                follows.save(Follow(reader.user_id, author.user_id, created_at=now_ms()))
+                written.save(story)
+        with TrayEntry.batch_write() as rows:
+            for story in stories:
+                rows.save(tray.row(reader.user_id, story))
+
+        def per_author(reader_id: str = reader.user_id) -> list[str]:
+            # The alternative without the index: the follows, then each account's stories.
+            followed = [f.followee_id for f in Follow.query(reader_id)]
+            return [a for a in followed if any(True for _ in Story.by_author.query(a, limit=1))]
+
+        samples = [log.measure(per_author) for _ in range(min(args.runs, 3))]
+        found, _, calls = samples[-1]
+        ms = statistics.median(elapsed for _, elapsed, _ in samples) * 1000
+        print(
+            f"{count:>5} {'all':>5} {len(found):>5} {len(calls):>6} {waves(calls):>6} "
+            f"{ms:>8.1f}  (a Query per account, no tray index)",
+            flush=True,
+        )
+        for limit in (20, 100):
+            samples = [
+                log.measure(lambda: tray.read(reader.user_id, limit, None))  # noqa: B023
+                for _ in range(args.runs)
+            ]
+            page, _, calls = samples[-1]
+            ms = statistics.median(elapsed for _, elapsed, _ in samples) * 1000
+            print(
+                f"{count:>5} {limit:>5} {len(page['items']):>5} {len(calls):>6} "
+                f"{waves(calls):>6} {ms:>8.1f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -26,10 +26,50 @@ sys.path.insert(0, str(REPOSITORY))
 from chalicelib.search.documents import POST, TAG, USER, Document  # noqa: E402
 from chalicelib.search.sqlite_engine import SqliteEngine  # noqa: E402
 
-SYLLABLES = ["ka", "li", "mo", "ré", "su", "na", "to", "é", "bo", "ja", "mi", "lu", "ço",
-             "서", "울", "민", "지", "ha", "ne", "zo", "ri", "pa", "do", "ve"]  # fmt: skip
-WORDS = ["sunset", "café", "beach", "morning", "city", "street", "coffee", "friends",
-         "mountain", "dinner", "night", "river", "travel", "서울", "paris", "garden"]  # fmt: skip
+SYLLABLES = [
+    "ka",
+    "li",
+    "mo",
+    "ré",
+    "su",
+    "na",
+    "to",
+    "é",
+    "bo",
+    "ja",
+    "mi",
+    "lu",
+    "ço",
+    "서",
+    "울",
+    "민",
+    "지",
+    "ha",
+    "ne",
+    "zo",
+    "ri",
+    "pa",
+    "do",
+    "ve",
+]
+WORDS = [
+    "sunset",
+    "café",
+    "beach",
+    "morning",
+    "city",
+    "street",
+    "coffee",
+    "friends",
+    "mountain",
+    "dinner",
+    "night",
+    "river",
+    "travel",
+    "서울",
+    "paris",
+    "garden",
+]
 
 
 def name(rng: random.Random) -> str:
@@ -51,17 +91,31 @@ def main() -> None:
     path = Path(tempfile.mkdtemp(prefix="bench-search-")) / "search.sqlite"
     engine = SqliteEngine(path)
 
-    users = [Document(USER, f"u{n}", f"{name(rng)}{n % 97} {name(rng).title()}",
-                      popularity=int(rng.paretovariate(1.2)))
-             for n in range(args.users)]  # fmt: skip
+    users = [
+        Document(
+            USER,
+            f"u{n}",
+            f"{name(rng)}{n % 97} {name(rng).title()}",
+            popularity=int(rng.paretovariate(1.2)),
+        )
+        for n in range(args.users)
+    ]
     tags = [Document(TAG, word, word, popularity=rng.randint(1, 10_000)) for word in WORDS]
     # A caption vocabulary of 5,000 words used with Zipf-like frequencies, as in real text.
     vocabulary = list(dict.fromkeys([*WORDS, *(name(rng) for _ in range(6000))]))[:5000]
     weights = [1 / (rank + 1) for rank in range(len(vocabulary))]
-    posts = [Document(POST, f"p{n}", "", body=" ".join(
-        rng.choices(vocabulary, weights, k=rng.randint(5, 25))) + f" #{rng.choice(WORDS)}",
-        popularity=int(rng.paretovariate(1.1)), author_id=f"u{rng.randrange(args.users)}")
-        for n in range(args.posts)]  # fmt: skip
+    posts = [
+        Document(
+            POST,
+            f"p{n}",
+            "",
+            body=" ".join(rng.choices(vocabulary, weights, k=rng.randint(5, 25)))
+            + f" #{rng.choice(WORDS)}",
+            popularity=int(rng.paretovariate(1.1)),
+            author_id=f"u{rng.randrange(args.users)}",
+        )
+        for n in range(args.posts)
+    ]
 
     start = time.perf_counter()
     for batch in range(0, len(users), 1000):
@@ -90,14 +144,20 @@ def main() -> None:
         two = rng.choices(vocabulary[:500], k=2)
         full_text.append(timed(f"{two[0]} {two[1][:4]}", [POST]))
 
-    print(f"indexed {documents:,} documents ({args.users:,} users, {args.posts:,} posts) in "
-          f"{elapsed:.1f} s: {documents / elapsed:,.0f} documents/s; index {size_mb:.0f} MB")
+    print(
+        f"indexed {documents:,} documents ({args.users:,} users, {args.posts:,} posts) in "
+        f"{elapsed:.1f} s: {documents / elapsed:,.0f} documents/s; index {size_mb:.0f} MB"
+    )
     print(f"{'query':<34}{'n':>6}{'p50 ms':>9}{'p99 ms':>9}")
-    for label, samples in (("autocomplete (prefix)", autocomplete),
-                           ("autocomplete with a typo", typos),
-                           ("full text, posts", full_text)):  # fmt: skip
-        print(f"{label:<34}{len(samples):>6}{statistics.median(samples):>9.2f}"
-              f"{percentile(samples, 0.99):>9.2f}")  # fmt: skip
+    for label, samples in (
+        ("autocomplete (prefix)", autocomplete),
+        ("autocomplete with a typo", typos),
+        ("full text, posts", full_text),
+    ):
+        print(
+            f"{label:<34}{len(samples):>6}{statistics.median(samples):>9.2f}"
+            f"{percentile(samples, 0.99):>9.2f}"
+        )
     ratio = percentile(autocomplete, 0.99) / 20
     print(f"autocomplete p99 / 20 ms target: {ratio:.2f}x")
 
