@@ -24,6 +24,7 @@ import base64
 import contextlib
 import json
 import logging
+import re
 import secrets
 import socket
 import threading
@@ -46,6 +47,11 @@ log = logging.getLogger(__name__)
 # Gateway also refuses single frames over 32 KB (clients rarely fragment: keep messages small).
 MAX_MESSAGE_BYTES = 128 * 1024
 FRAME_BYTES_DOCUMENTED = 32 * 1024
+
+# Bodies nesting deeper are routed to $default unparsed (WebsocketRoutes.select_route).
+ROUTING_DEPTH = 200
+_JSON_STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_OPENING_OR_CLOSING = re.compile(r"[\[\]{}]")
 
 # Hop-by-hop headers of the handshake that API Gateway does not pass on to $connect.
 _HOP_BY_HOP = {"connection", "upgrade"}
@@ -246,11 +252,16 @@ class HandlerInvoker:
         Never raises: a body that is not a JSON object carrying ``action`` goes to
         ``$default``, as in API Gateway, whatever the reason it is not one (invalid JSON, a
         list, or JSON nested deeper than the parser recurses: ``"[" * 100000`` raises
-        RecursionError, which is no ValueError)."""
-        try:
-            document = json.loads(body)
-        except Exception:  # noqa: BLE001 - any unreadable body is routed, not an error
-            document = None
+        RecursionError, which is no ValueError).
+
+        A body nesting deeper than ``ROUTING_DEPTH`` is not parsed at all: the parser would
+        recurse to the interpreter's limit in the gateway's thread, where a finalizer the
+        garbage collector runs at that moment fails (an unraisable RecursionError). The app
+        refuses such a frame anyway (``chalicelib.core.inputs``: 32 levels)."""
+        document = None
+        if _nesting(body) <= ROUTING_DEPTH:
+            with contextlib.suppress(Exception):  # any unreadable body is routed, not an error
+                document = json.loads(body)
         action = document.get("action") if isinstance(document, dict) else None
         if isinstance(action, str) and not action.startswith("$") and self.has_route(action):
             return action
@@ -607,3 +618,12 @@ class WebsocketGateway:
                 endpoint,
                 self.endpoint_url,
             )
+
+
+def _nesting(body: str) -> int:
+    """How deep ``body``'s brackets nest outside JSON strings, without recursing."""
+    depth = deepest = 0
+    for bracket in _OPENING_OR_CLOSING.findall(_JSON_STRINGS.sub("", body)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
