@@ -150,6 +150,11 @@ def on_story_change(event: DynamoDBEvent) -> dict[str, Any]:
     return streams.process_batch(event.to_dict(), "stories")
 
 
+@app.on_dynamodb_record(stream_arn=settings().restricts_stream_arn, batch_size=25)
+def on_restrict_change(event: DynamoDBEvent) -> dict[str, Any]:
+    return streams.process_batch(event.to_dict(), "restricts")
+
+
 # Not a reaction per record: each batch of new interactions is one object of the log in S3
 # the recommender reads instead of Scanning the table (chalicelib/interactions/log.py).
 @app.on_dynamodb_record(stream_arn=settings().interactions_stream_arn, batch_size=1000)

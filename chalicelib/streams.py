@@ -42,6 +42,7 @@ REACTIONS: dict[str, tuple[str, ...]] = {
     "hashtags": ("search.reactions:on_hashtag",),
     "places": ("search.reactions:on_place",),
     "stories": ("stories.reactions:on_story",),  # trays rewritten, a gone story's files
+    "restricts": ("messaging.reactions:on_restrict",),  # the pair's chat into requests
 }
 
 

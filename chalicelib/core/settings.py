@@ -87,6 +87,7 @@ class Settings(NamedTuple):
     places_stream_arn: str
     interactions_stream_arn: str
     stories_stream_arn: str
+    restricts_stream_arn: str
 
     # Home feed: authors with more followers than this are not fanned out on write; their
     # recent posts are merged in when a feed is read. Following someone copies in this many
@@ -110,6 +111,9 @@ class Settings(NamedTuple):
     # Videos: their own limits (S3's policy enforces the size, the media function the rest).
     video_max_bytes: int
     video_max_seconds: int
+    # A story's video is shorter than a post's (Instagram: 60 s): refused past this, with a
+    # reason the author is told.
+    story_video_max_seconds: int
     # The most work one media function run takes on, in seconds of 1080p30 video (a 4K clip
     # counts 4x, 60 fps 2x): measured in bench/media, docs/media.md "Video". Heavier videos
     # are handed to AWS Elemental MediaConvert when it is on (below), refused otherwise.
@@ -177,6 +181,7 @@ class Settings(NamedTuple):
             places_stream_arn=env.get("PLACES_STREAM_ARN", ""),
             interactions_stream_arn=env.get("INTERACTIONS_STREAM_ARN", ""),
             stories_stream_arn=env.get("STORIES_STREAM_ARN", ""),
+            restricts_stream_arn=env.get("RESTRICTS_STREAM_ARN", ""),
             feed_fanout_max_followers=_int(env, "FEED_FANOUT_MAX_FOLLOWERS", 5000),
             feed_backfill_posts=_int(env, "FEED_BACKFILL_POSTS", 20),
             story_lifetime_seconds=_int(env, "STORY_LIFETIME_SECONDS", 24 * 3600),
@@ -190,6 +195,7 @@ class Settings(NamedTuple):
             upload_max_bytes=_int(env, "UPLOAD_MAX_BYTES", 20 * 1024 * 1024),
             video_max_bytes=_int(env, "VIDEO_MAX_BYTES", 200 * 1024 * 1024),
             video_max_seconds=_int(env, "VIDEO_MAX_SECONDS", 90),
+            story_video_max_seconds=_int(env, "STORY_VIDEO_MAX_SECONDS", 60),
             video_function_budget=float(env.get("VIDEO_FUNCTION_BUDGET") or 300),
             mediaconvert_job_template=env.get("MEDIACONVERT_JOB_TEMPLATE") or None,
             mediaconvert_role_arn=env.get("MEDIACONVERT_ROLE_ARN") or None,

@@ -16,6 +16,8 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any
 
+from pynamodb.exceptions import UpdateError
+
 from chalicelib.accounts import hidden_words, profiles
 from chalicelib.core.dynamodb import Transaction, TransactionCancelled, batch_get, existing_keys
 from chalicelib.core.errors import Conflict, Forbidden, NotFound, ValidationError
@@ -154,6 +156,23 @@ def _members_sight(viewer_id: str, shown: list[Conversation]) -> visibility.Sigh
 def accept(viewer_id: str, conversation_id: str) -> None:
     _, entry = membership(viewer_id, conversation_id)
     entry.update(actions=[InboxEntry.folder.set(ACTIVE)])
+
+
+def to_requests(member_id: str, other_id: str) -> bool:
+    """The 1:1 conversation of ``member_id`` with ``other_id``, if there is one, moves to
+    ``member_id``'s requests (a restriction; groups stay where they are, as their other
+    members are not restricted). True if it moved; idempotent."""
+    entry = InboxEntry(member_id, direct_id(member_id, other_id))
+    try:
+        entry.update(
+            actions=[InboxEntry.folder.set(REQUEST)],
+            condition=InboxEntry.conversation_id.exists() & (InboxEntry.folder != REQUEST),
+        )
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 def add_members(viewer_id: str, conversation_id: str, usernames: object) -> None:

@@ -126,6 +126,32 @@ def test_a_restricted_accounts_comments_wait_and_its_messages_are_requests(
     assert (mine.status_code, error_code(mine)) == (400, "cannot_restrict_self")
 
 
+def test_restricting_moves_the_chat_you_already_have_to_your_requests(api: Api) -> None:
+    owner, pest = api.register(), api.register()
+    ok(api, "POST", f"/users/{pest.username}/follow", owner)  # so the chat starts active
+    chat = ok(api, "POST", "/conversations", pest, {"usernames": [owner.username]})
+    ok(api, "POST", f"/conversations/{chat['conversation_id']}/messages", pest, {"text": "hi"})
+
+    def folder_ids(who: Account, folder: str) -> list[str]:
+        page = ok(api, "GET", f"/conversations?folder={folder}", who)
+        return [c["conversation_id"] for c in page["items"]]
+
+    assert chat["conversation_id"] in folder_ids(owner, "active")
+    ok(api, "POST", f"/users/{pest.username}/restrict", owner)
+    eventually(
+        lambda: chat["conversation_id"] in folder_ids(owner, "request"),
+        "the chat in the restricter's requests",
+    )
+    assert chat["conversation_id"] not in folder_ids(owner, "active")
+    # The restricted account is not told: its side is where it was.
+    assert chat["conversation_id"] in folder_ids(pest, "active")
+    # Lifting the restriction moves nothing back; accepting the request does.
+    ok(api, "DELETE", f"/users/{pest.username}/restrict", owner)
+    assert chat["conversation_id"] in folder_ids(owner, "request")
+    ok(api, "POST", f"/conversations/{chat['conversation_id']}/accept", owner)
+    assert chat["conversation_id"] in folder_ids(owner, "active")
+
+
 def test_hidden_words_hide_comments_and_requests_from_the_owner_only(
     api: Api, publish: Callable[..., str]
 ) -> None:
