@@ -1,5 +1,6 @@
 """Highlights: stories an account keeps on its profile past their 24 hours
-(``POST /me/highlights {story_id}``, ``GET /me/highlights``, ``GET /users/{username}/highlights``).
+(``POST /me/highlights {story_id}``, ``GET /me/highlights``, ``GET /users/{username}/highlights``,
+``DELETE /me/highlights/{story_id}``).
 A highlight copies what showing the story needs, since the story item expires; the story's
 files stay while a highlight names them (the stories stream checks before deleting them). The
 story's audience stays too: a close-friends story highlighted is for close friends."""
@@ -38,6 +39,25 @@ def add(owner_id: str, story_id: object) -> dict[str, Any]:
     )
     highlight.save()
     return view(highlight, profiles.by_id(owner_id))
+
+
+def remove(owner_id: str, story_id: str) -> None:
+    """The caller's highlight of this story goes; idempotent (none, or someone else's story:
+    nothing happens, and nothing is told). The files go with it once the story itself is
+    gone; while the story lives they are its own, and the stories stream deletes them when
+    it goes (it finds no highlight then). The highlight goes first, so a story going at the
+    same moment either sees it and leaves the files to this call, or does not and takes them."""
+    if not story_id or len(story_id) > authoring.ID_MAX:
+        return
+    try:
+        kept = Highlight.get(owner_id, story_id)
+    except Highlight.DoesNotExist:
+        return
+    kept.delete()
+    try:
+        authoring.get(story_id)
+    except NotFound:
+        storage.delete_media(r.key for r in kept.renditions or [])
 
 
 def mine(owner_id: str) -> dict[str, Any]:

@@ -93,6 +93,12 @@ def my_highlight_list() -> dict[str, Any]:
     return highlights.mine(caller(my_highlights.current_request).user_id)
 
 
+@my_highlights.route("/{story_id}", methods=["DELETE"])
+def remove_highlight(story_id: str) -> Response:
+    highlights.remove(caller(my_highlights.current_request).user_id, story_id)
+    return Response("", status_code=204)
+
+
 @profile_highlights.route("/", methods=["GET"])
 def highlights_of(username: str) -> dict[str, Any]:
     return highlights.of_user(caller(profile_highlights.current_request).user_id, username)

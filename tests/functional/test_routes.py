@@ -706,6 +706,12 @@ def _remove_close_friend(w: World) -> Call:
     return Call(f"/me/close-friends/{w.friend.username}", w.me)
 
 
+def _remove_highlight(w: World) -> Call:
+    story_id = _new_story(w, w.me)
+    w.api.ok("POST", "/me/highlights", w.me, {"story_id": story_id})
+    return Call(f"/me/highlights/{story_id}", w.me)
+
+
 HAPPY: dict[tuple[str, str], Callable[[World], Call]] = {
     ("GET", "/health"): lambda w: Call("/health"),
     ("POST", "/auth/register"): _register,
@@ -897,6 +903,7 @@ HAPPY: dict[tuple[str, str], Callable[[World], Call]] = {
         "/me/highlights", w.me, {"story_id": _new_story(w, w.me)}
     ),
     ("GET", "/me/highlights"): lambda w: Call("/me/highlights", w.me),
+    ("DELETE", "/me/highlights/{story_id}"): _remove_highlight,
     ("GET", "/users/{username}/highlights"): lambda w: Call(
         f"/users/{w.friend.username}/highlights", w.me
     ),

@@ -882,6 +882,32 @@ def its_own_highlights(cell: Cell, response: requests.Response) -> Iterable[str]
         yield f"someone else's highlights among the caller's: {names(cell, others)}"
 
 
+def an_owners_highlight(cell: Cell) -> None:
+    an_owners_ready_story(cell)
+    story_id = cell.fresh["story_id"]
+    cell.json("POST", "/me/highlights", {"story_id": story_id}, who=cell.owner.account)
+
+
+def _owner_highlights(cell: Cell) -> list[str]:
+    items = cell.json("GET", "/me/highlights", who=cell.owner.account)["items"]
+    return [h["story_id"] for h in items]
+
+
+def the_owners_highlight_kept_unless_theirs(
+    cell: Cell, response: requests.Response
+) -> Iterable[str]:
+    kept = cell.fresh["story_id"] in _owner_highlights(cell)
+    if kept == (cell.actor == "self"):
+        yield f"the owner's highlight is {'still there' if kept else 'gone'} after the call"
+
+
+def undo_highlight_removal(cell: Cell, responses: list[requests.Response]) -> None:
+    if cell.fresh["story_id"] not in _owner_highlights(cell):
+        cell.json(
+            "POST", "/me/highlights", {"story_id": cell.fresh["story_id"]}, who=cell.owner.account
+        )
+
+
 def the_owners_stories(cell: Cell, response: requests.Response) -> Iterable[str]:
     others = {(s.get("author") or {}).get("user_id") for s in _items(response)} - {
         cell.owner.user_id
@@ -1350,6 +1376,14 @@ RULES: dict[tuple[str, str], Rule] = {
         setup=an_owners_ready_story,
     ),
     ("GET", "/me/highlights"): rule(lambda c: "/me/highlights", grid(OK), its_own_highlights),
+    # Anyone may call it; only the owner's own call takes the owner's highlight away.
+    ("DELETE", "/me/highlights/{story_id}"): rule(
+        lambda c: f"/me/highlights/{c.fresh['story_id']}",
+        grid(GONE),
+        the_owners_highlight_kept_unless_theirs,
+        setup=an_owners_highlight,
+        undo=undo_highlight_removal,
+    ),
     ("GET", "/users/{username}/highlights"): rule(
         owner_path("/highlights"), lists(OK), the_owners_stories
     ),
