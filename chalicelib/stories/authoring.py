@@ -1,6 +1,7 @@
-"""Posting a story (``POST /stories``) and deleting it. A story takes an upload slot and is
-``processing`` until the media function stores its 9:16 renditions; the stories stream then
-puts it in its readers' trays (``tray``). It lives ``story_lifetime_seconds`` from posting."""
+"""Posting a story (``POST /stories``) and deleting it. A story takes an upload slot (a photo
+or a video) and is ``processing`` until the media function stores its 9:16 renditions; the
+stories stream then puts it in its readers' trays (``tray``). It lives
+``story_lifetime_seconds`` from posting."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from chalicelib.core.ids import new_id
 from chalicelib.core.settings import settings
 from chalicelib.core.uploads import Upload
 from chalicelib.stories.audience import AUDIENCES, EVERYONE
-from chalicelib.stories.media import PROCESSING
+from chalicelib.stories.media import PHOTO, PROCESSING, VIDEO
 from chalicelib.stories.models import Highlight, Story
 
 ID_MAX = 64
@@ -25,8 +26,8 @@ TEXT_MAX = 200
 def create(
     author_id: str, upload_id: object, audience: object = EVERYONE, text: object = None
 ) -> Story:
-    """The caller's unused photo upload becomes a story, in one transaction with its slot (a
-    photo already uploaded is queued again). ``text``: its words; the accounts it @mentions
+    """The caller's unused photo or video upload becomes a story, in one transaction with its
+    slot (a file already uploaded is queued again). ``text``: its words; the accounts it @mentions
     hear of it once it is ready, if they may see it (``mentions``)."""
     if not isinstance(upload_id, str) or not upload_id or len(upload_id) > ID_MAX:
         raise ValidationError("upload_id must be the id of an upload", field="upload_id")
@@ -34,6 +35,11 @@ def create(
         raise ValidationError(f"audience must be one of {', '.join(AUDIENCES)}", field="audience")
     if text is not None and (not isinstance(text, str) or len(text) > TEXT_MAX):
         raise ValidationError(f"text must be at most {TEXT_MAX} characters", field="text")
+    # The slot's declared type says photo or video (the client shows a processing story by
+    # it); the bytes decide what the file really is, and the media function refuses a
+    # mismatch. The transaction's condition below checks the slot again: this read decides
+    # nothing about who may take it.
+    upload = _upload(upload_id)
     story_id = new_id()
     created = datetime.now(UTC)
     story = Story(
@@ -42,6 +48,7 @@ def create(
         upload_id=upload_id,
         audience=audience,
         status=PROCESSING,
+        type=VIDEO if upload is not None and uploads.is_video(upload.content_type) else PHOTO,
         text=text or None,
         created_at=int(created.timestamp() * 1000),
         expires_at=datetime.fromtimestamp(
@@ -50,18 +57,17 @@ def create(
     )
     try:
         with Transaction() as write:
-            # Photos only for now: a story's video needs the 9:16 video renditions.
             write.update(
                 Upload(upload_id),
                 actions=[Upload.story_id.set(story_id)],
-                condition=uploads.free_for(author_id, photos_only=True),
+                condition=uploads.free_for(author_id),
                 label="upload",
             )
             write.save(story, condition=Story.story_id.does_not_exist())
     except TransactionCancelled as cancelled:
         if "upload" in cancelled.failed:
             raise ValidationError(
-                f"Upload {upload_id} does not exist, is not yours, is already used or is a video",
+                f"Upload {upload_id} does not exist, is not yours or is already used",
                 code="invalid_upload",
                 field="upload_id",
             ) from None
@@ -108,6 +114,13 @@ def take_down(author_id: str, story_id: str) -> None:
     except NotFound:
         if kept is not None:
             storage.delete_media(r.key for r in kept.renditions or [])
+
+
+def _upload(upload_id: str) -> Upload | None:
+    try:
+        return Upload.get(upload_id, consistent_read=True)
+    except Upload.DoesNotExist:
+        return None
 
 
 def _not_found() -> NotFound:

@@ -17,7 +17,7 @@ from chalicelib.core.ids import now_ms
 from chalicelib.graph import visibility
 from chalicelib.stories import audience, authoring
 from chalicelib.stories.audience import EVERYONE
-from chalicelib.stories.media import READY
+from chalicelib.stories.media import JPEG, PHOTO, READY
 from chalicelib.stories.models import CloseFriend, Highlight
 
 
@@ -33,6 +33,8 @@ def add(owner_id: str, story_id: object) -> dict[str, Any]:
         story.story_id,
         audience=story.audience,
         story_created_at=int(story.created_at),
+        type=story.type,
+        duration_ms=story.duration_ms,
         renditions=story.renditions,
         placeholder=story.placeholder,
         created_at=now_ms(),
@@ -86,11 +88,14 @@ def view(highlight: Highlight, owner: User) -> dict[str, Any]:
         "author": profiles.summary(owner),
         "created_at": int(highlight.story_created_at),
         "highlighted_at": int(highlight.created_at),
+        "type": highlight.type or PHOTO,
+        "duration_ms": None if highlight.duration_ms is None else int(highlight.duration_ms),
         "renditions": {
             r.name: {
                 "url": storage.media_url(r.key),
                 "width": int(r.width),
                 "height": int(r.height),
+                "content_type": r.content_type or JPEG,
             }
             for r in highlight.renditions
         },

@@ -1,4 +1,4 @@
-"""A story's photo through the media pipeline: where its renditions go and its one move out
+"""A story's photo or video through the media pipeline: where its renditions go and its one move out
 of ``processing``. What the media function imports (functions/media/jobs.py), with
 ``stories.models``: nothing here reads the graph or the tray.
 """
@@ -10,29 +10,39 @@ from pynamodb.exceptions import UpdateError
 from chalicelib.stories.models import Story, StoryRendition
 
 PROCESSING, READY, FAILED = "processing", "ready", "failed"
+PHOTO, VIDEO = "photo", "video"
+JPEG, MP4 = "image/jpeg", "video/mp4"
 
 
-def key(author_id: str, story_id: str, name: str) -> str:
-    """Where a story's rendition ``name`` goes in the media bucket."""
-    return f"stories/{author_id}/{story_id}/{name}.jpg"
+def key(author_id: str, story_id: str, name: str, extension: str = "jpg") -> str:
+    """Where a story's rendition ``name`` goes in the media bucket: under the story's prefix,
+    video or photo, where deleting the story or its author's account finds it."""
+    return f"stories/{author_id}/{story_id}/{name}.{extension}"
 
 
-def record_ready(story_id: str, renditions: list[StoryRendition], placeholder: str) -> bool:
+def record_ready(
+    story_id: str,
+    renditions: list[StoryRendition],
+    placeholder: str,
+    duration_ms: int | None = None,
+) -> bool:
     """The renditions are stored: the story turns ready (and the stories stream puts it in
     the readers' trays). False if it was deleted meanwhile or is no longer processing (a
-    redelivered message): the caller deletes what it made only in the first case."""
-    return _finish(
-        [
-            Story.status.set(READY),
-            Story.renditions.set(renditions),
-            Story.placeholder.set(placeholder),
-        ],
-        story_id,
-    )
+    redelivered message): the caller deletes what it made only in the first case.
+    ``duration_ms``: a video's."""
+    actions = [
+        Story.status.set(READY),
+        Story.renditions.set(renditions),
+        Story.placeholder.set(placeholder),
+    ]
+    if duration_ms is not None:
+        actions.append(Story.duration_ms.set(duration_ms))
+    return _finish(actions, story_id)
 
 
 def record_failure(story_id: str, reason: str) -> bool:
-    """The photo cannot be used; True if this call failed the story (the author told once)."""
+    """The photo or video cannot be used; True if this call failed the story (the author is
+    told once)."""
     return _finish([Story.status.set(FAILED), Story.failure_reason.set(reason)], story_id)
 
 

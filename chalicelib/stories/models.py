@@ -19,12 +19,16 @@ from chalicelib.core.dynamodb import meta
 
 class StoryRendition(MapAttribute):
     """One stored size of a story's photo: ``story`` (9:16, 1080 x 1920) or ``preview``
-    (9:16, 360 x 640: the tray and a reply's message)."""
+    (9:16, 360 x 640: the tray and a reply's message). A video story has those two of its
+    poster frame and ``720p`` / ``480p`` (9:16 MP4s) besides: every file of a story is in
+    this one list, so whatever deletes a story's files finds them all."""
 
     name = UnicodeAttribute()
     key = UnicodeAttribute()
     width = NumberAttribute()
     height = NumberAttribute()
+    # Unset on the JPEGs (stories written before videos have none): image/jpeg.
+    content_type = UnicodeAttribute(null=True)
 
 
 class StoriesByAuthor(GlobalSecondaryIndex):
@@ -43,6 +47,9 @@ class Story(Model):
     upload_id = UnicodeAttribute()
     audience = UnicodeAttribute()  # everyone | close_friends
     status = UnicodeAttribute()  # processing | ready | failed
+    # photo | video, from the upload's declared type; unset on stories before videos: photo.
+    type = UnicodeAttribute(null=True)
+    duration_ms = NumberAttribute(null=True)  # a video's, once ready
     created_at = NumberAttribute()  # ms
     expires_at = TTLAttribute()
     renditions = ListAttribute(of=StoryRendition, null=True)
@@ -129,6 +136,8 @@ class Highlight(Model):
     story_id = UnicodeAttribute(range_key=True)  # time-sorted: oldest first
     audience = UnicodeAttribute()
     story_created_at = NumberAttribute()
+    type = UnicodeAttribute(null=True)  # as the story's
+    duration_ms = NumberAttribute(null=True)
     renditions = ListAttribute(of=StoryRendition)
     placeholder = UnicodeAttribute(null=True)
     created_at = NumberAttribute()

@@ -15,10 +15,10 @@ from chalicelib.core.ids import now_ms
 from chalicelib.core.settings import settings
 from chalicelib.graph import visibility
 from chalicelib.stories import audience
-from chalicelib.stories.media import FAILED, PROCESSING
-from chalicelib.stories.models import Story, StoryView
+from chalicelib.stories.media import FAILED, JPEG, PHOTO, PROCESSING
+from chalicelib.stories.models import Story, StoryRendition, StoryView
 
-NEVER_ARRIVED = "The photo never arrived; post the story again"
+NEVER_ARRIVED = "The photo or video never arrived; post the story again"
 
 
 def of_author(viewer_id: str, username: str) -> dict[str, Any]:
@@ -52,16 +52,15 @@ def read_one(viewer_id: str, story: Story) -> Story | None:
 
 
 def view(story: Story, author: User, viewer_id: str, found: Mapping[Key, object]) -> dict[str, Any]:
-    renditions = {
-        r.name: {"url": storage.media_url(r.key), "width": int(r.width), "height": int(r.height)}
-        for r in story.renditions or []
-    }
+    renditions = rendition_views(story.renditions)
     card: dict[str, Any] = {
         "story_id": story.story_id,
         "author": profiles.summary(author),
         "created_at": int(story.created_at),
         "expires_at": int(story.expires_at.timestamp() * 1000),
         "status": status_of(story),
+        "type": story.type or PHOTO,
+        "duration_ms": None if story.duration_ms is None else int(story.duration_ms),
         "renditions": renditions or None,
         "placeholder": story.placeholder,
         "text": story.text,
@@ -72,6 +71,19 @@ def view(story: Story, author: User, viewer_id: str, found: Mapping[Key, object]
         if card["status"] == FAILED:
             card["failure_reason"] = story.failure_reason or NEVER_ARRIVED
     return card
+
+
+def rendition_views(renditions: list[StoryRendition] | None) -> dict[str, Any]:
+    """A story's renditions by name: the JPEGs, and a video's MP4s."""
+    return {
+        r.name: {
+            "url": storage.media_url(r.key),
+            "width": int(r.width),
+            "height": int(r.height),
+            "content_type": r.content_type or JPEG,
+        }
+        for r in renditions or []
+    }
 
 
 def status_of(story: Story) -> str:

@@ -1,5 +1,6 @@
 """One uploaded photo through the pipeline: from the S3 object to a post's image or a
-profile photo, by what took its upload slot. (A video goes to ``video_posts``.)
+profile photo, by what took its upload slot. (A post's video goes to ``video_posts``, a
+story's to ``video_stories``.)
 
 The photo may land before anything took its slot (the app uploads first, then posts or sets
 its avatar) or after. A post's filter is the post's, so a photo nothing took yet waits: it is
@@ -18,6 +19,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 import video_posts
+import video_stories
 from chalicelib.accounts import avatars
 from chalicelib.accounts.models import Avatar
 from chalicelib.connections import registry
@@ -63,6 +65,8 @@ def handle_object(bucket: str, key: str, etag: str) -> str:
     if upload.post_id is not None and uploads.is_video(upload.content_type):
         video_posts.handle(upload, bucket, key)
         return PROCESSED
+    if upload.story_id is not None and uploads.is_video(upload.content_type):
+        return video_stories.handle(upload, bucket, key)
     data = client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
     if upload.avatar_of is not None:
         return _avatar(upload, key, data)
@@ -128,7 +132,7 @@ def _avatar(upload: Upload, key: str, data: bytes) -> str:
 
 
 def _story(upload: Upload, key: str, data: bytes) -> str:
-    """A story's photo (stories take photos only: their slot's condition says so)."""
+    """A story's photo (its video went to ``video_stories``, by the slot's declared type)."""
     story_id, author_id = upload.story_id, upload.owner_id
     try:
         processed = process_story(data)

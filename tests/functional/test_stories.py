@@ -218,7 +218,9 @@ def test_bad_input_and_others_stories(jobs, make_user) -> None:
     assert code(lambda: authoring.create(author.user_id, made["upload_id"], "friends")) == (
         "validation_error"
     )
+    # A video is taken (the media function makes its 9:16 MP4s), and says so from the start.
     video = uploads.create(author.user_id, "video/mp4", 10)
+    assert authoring.create(author.user_id, video["upload_id"]).type == "video"
     assert code(lambda: authoring.create(author.user_id, video["upload_id"])) == "invalid_upload"
     assert code(lambda: authoring.delete(other.user_id, story.story_id)) == "story_not_found"
     assert code(lambda: authoring.delete(author.user_id, "x" * 500)) == "story_not_found"

@@ -1,7 +1,8 @@
 """One uploaded video, from its file to everything a post needs to show it: probe and check
 (``probe``), the MP4 renditions and poster candidates in one decoding pass (``transcode``),
 the poster chosen (``poster``) and turned into a photo's renditions, faces and placeholder by
-the photo pipeline itself (``imaging.pipeline.process``)."""
+the photo pipeline itself (``imaging.pipeline.process``). A story's video (``process_story_video``)
+is the same pass in the story's 9:16 ``Shape``, its poster cut by ``process_story``."""
 
 from __future__ import annotations
 
@@ -12,13 +13,17 @@ from pathlib import Path
 import av
 from PIL.Image import Image
 
-from imaging.pipeline import ProcessedImage, process
+from imaging.pipeline import ProcessedImage, ProcessedStory, process, process_story
 
 from .poster import Poster, choose
 from .probe import TRUNCATED, Probe, VideoRejected, probe
-from .transcode import POSTER_CANDIDATES, VideoRendition, transcode
+from .transcode import POSTER_CANDIDATES, STORY, VideoRendition, transcode
 
 TOO_HEAVY = "This video is too long for its resolution; try a shorter or smaller one"
+
+
+def story_too_long(max_seconds: float) -> str:
+    return f"Story videos can be at most {max_seconds:g} seconds long; trim it or post it"
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,15 @@ class ProcessedVideo:
     duration_ms: int
     renditions: list[VideoRendition]  # 720p, 480p: MP4 files in the caller's directory
     poster: ProcessedImage  # a photo's renditions, placeholder and faces
+    poster_time_s: float
+    poster_reason: str
+
+
+@dataclass(frozen=True)
+class ProcessedStoryVideo:
+    duration_ms: int
+    renditions: list[VideoRendition]  # 720p, 480p: 9:16 MP4 files in the caller's directory
+    poster: ProcessedStory  # ``story`` and ``preview`` JPEGs and their placeholder
     poster_time_s: float
     poster_reason: str
 
@@ -67,6 +81,37 @@ def process_video(
         duration_ms=round(facts.duration_s * 1000),
         renditions=transcoded.renditions,
         poster=poster,
+        poster_time_s=chosen.time_s,
+        poster_reason=chosen.reason,
+    )
+
+
+def check_story(source: Path, *, max_seconds: float, max_bytes: int, budget: float) -> Probe:
+    """``check`` for a story: the same refusals, and a story's own, shorter limit, told as a
+    story's (a 75 s clip a post would take is refused with the story limit, not the post's).
+    Never MediaConvert: a story too heavy for one run is refused with ``TOO_HEAVY``."""
+    facts = probe(source, max_seconds=float("inf"), max_bytes=max_bytes)
+    if facts.duration_s > max_seconds + 0.5:  # the same slack for rounding as ``probe``'s
+        raise VideoRejected(story_too_long(max_seconds))
+    if too_heavy(facts, budget):
+        raise VideoRejected(TOO_HEAVY)
+    return facts
+
+
+def process_story_video(
+    source: Path, out_dir: Path, facts: Probe, detector: str = "hog"
+) -> ProcessedStoryVideo:
+    """A ``check_story``-ed video's 9:16 renditions (written to ``out_dir``), its poster as a
+    story photo's ``story`` and ``preview`` JPEGs, and its duration: the tray and a reply's
+    message keep showing a JPEG. Raises ``VideoRejected`` for a video found broken."""
+    transcoded = transcode(source, facts, out_dir, shape=STORY)
+    chosen = choose(transcoded.candidates, detector)
+    frame = io.BytesIO()
+    chosen.image.convert("RGB").save(frame, "JPEG", quality=95)
+    return ProcessedStoryVideo(
+        duration_ms=round(facts.duration_s * 1000),
+        renditions=transcoded.renditions,
+        poster=process_story(frame.getvalue()),
         poster_time_s=chosen.time_s,
         poster_reason=chosen.reason,
     )

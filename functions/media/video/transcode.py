@@ -6,11 +6,15 @@ matrix phones write is applied to the pixels, the output carries none), scaled d
 box and never up, with the index at the front (``+faststart``) so playback starts before the
 download ends. Nothing of the upload's container or stream metadata is copied: an output
 container starts empty, so GPS and device tags cannot reach it.
+
+What the renditions look like is a ``Shape``: a post's (``POST``) keeps the video's proportions
+in its orientation's box; a story's (``STORY``) first cuts the upright picture to a centred
+9:16 box, then scales it to a portrait box, as a story's photo is cut (``process_story``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +35,21 @@ COMPLETE = 0.9
 
 
 @dataclass(frozen=True)
+class Shape:
+    """The renditions' geometry: each name's box, (long side, short side) at most, turned to
+    the picture's orientation; and ``crop``, an aspect (width, height) the upright picture is
+    first cut to, centred, or None to keep the video's proportions."""
+
+    sizes: Mapping[str, tuple[int, int]]
+    crop: tuple[int, int] | None = None
+
+
+POST = Shape(SIZES)
+# A story fills a phone's screen: 720 x 1280 and 480 x 854, from a centred 9:16 cut.
+STORY = Shape(SIZES, crop=(9, 16))
+
+
+@dataclass(frozen=True)
 class VideoRendition:
     name: str
     path: Path
@@ -44,20 +63,53 @@ class Transcoded:
     candidates: list[tuple[float, Image.Image]]  # (seconds, upright frame), in time order
 
 
-def box(width: int, height: int, name: str) -> tuple[int, int]:
+def box(
+    width: int, height: int, name: str, sizes: Mapping[str, tuple[int, int]] = SIZES
+) -> tuple[int, int]:
     """The rendition ``name``'s size for an upright ``width`` x ``height`` video: proportions
     kept, never upscaled, even sides (4:2:0 chroma needs them)."""
-    long_side, short_side = SIZES[name]
+    long_side, short_side = sizes[name]
     scale = min(1.0, long_side / max(width, height), short_side / min(width, height))
     return _even(width * scale), _even(height * scale)
 
 
+def cut(width: int, height: int, aspect: tuple[int, int]) -> tuple[int, int]:
+    """The largest box of ``aspect`` inside an upright ``width`` x ``height`` picture (even
+    sides), which the ``crop`` filter centres."""
+    aw, ah = aspect
+    if width * ah > height * aw:  # wider than the aspect: the height decides
+        return _even(height * aw / ah), _even(height)
+    return _even(width), _even(width * ah / aw)
+
+
+def target(width: int, height: int, name: str, shape: Shape = POST) -> tuple[int, int]:
+    """The rendition ``name``'s size for an upright ``width`` x ``height`` video in ``shape``.
+    A cut picture large enough takes its box exactly (480 x 854 from 1080 x 1920: the 0.2 %
+    stretch is invisible, and players expect the standard sizes), a smaller one is scaled
+    down proportionally and never up."""
+    if shape.crop is None:
+        return box(width, height, name, shape.sizes)
+    w, h = cut(width, height, shape.crop)
+    long_side, short_side = shape.sizes[name]
+    bw, bh = (short_side, long_side) if h >= w else (long_side, short_side)
+    if w >= bw and h >= bh:
+        return bw, bh
+    return box(w, h, name, shape.sizes)
+
+
 def transcode(
-    source: Path, facts: Probe, out_dir: Path, names: Sequence[str] = tuple(SIZES)
+    source: Path,
+    facts: Probe,
+    out_dir: Path,
+    names: Sequence[str] = tuple(SIZES),
+    shape: Shape = POST,
 ) -> Transcoded:
-    """Writes ``out_dir/<name>.mp4`` for each of ``names``; raises ``VideoRejected`` for a
-    video that turns out cut short or undecodable past its header."""
+    """Writes ``out_dir/<name>.mp4`` for each of ``names`` in ``shape``; raises
+    ``VideoRejected`` for a video that turns out cut short or undecodable past its header.
+    The poster candidates are whole upright frames either way: a story's poster is cut by
+    the photo path, as a story's photo is."""
     width, height = facts.upright
+    crop = cut(width, height, shape.crop) if shape.crop is not None else None
     times = [facts.duration_s * (i + 0.5) / POSTER_CANDIDATES for i in range(POSTER_CANDIDATES)]
     candidates: list[tuple[float, Image.Image]] = []
     outputs: list[_Output] = []
@@ -69,8 +121,9 @@ def transcode(
             video.thread_type = "AUTO"
             audio = container.streams.audio[0] if container.streams.audio else None
             for name in names:
-                w, h = box(width, height, name)
-                outputs.append(_Output(name, out_dir / f"{name}.mp4", video, audio, facts, w, h))
+                w, h = target(width, height, name, shape)
+                path = out_dir / f"{name}.mp4"
+                outputs.append(_Output(name, path, video, audio, facts, w, h, crop))
             streams = [video] + ([audio] if audio is not None else [])
             for packet in container.demux(streams):
                 for frame in packet.decode():
@@ -117,6 +170,7 @@ class _Output:
         facts: Probe,
         width: int,
         height: int,
+        crop: tuple[int, int] | None = None,
     ) -> None:
         self.name, self.path, self.width, self.height = name, path, width, height
         self.closed = False
@@ -131,7 +185,7 @@ class _Output:
         # PyAV asks for slice threads, which makes x264 use sliced threads (lower latency,
         # ~1.5x slower); frame threads are what the ffmpeg command line gets by default.
         self.stream.codec_context.thread_type = "FRAME"
-        self.graph = _graph(video, facts.rotation, width, height)
+        self.graph = _graph(video, facts.rotation, width, height, crop)
         self.audio_stream = None
         if audio is not None:
             rate = audio.rate if audio.rate in AAC_RATES else 48000
@@ -176,7 +230,13 @@ class _Output:
             self.file.mux(self.stream.encode(frame))
 
 
-def _graph(video: av.VideoStream, rotation: int, width: int, height: int) -> av.filter.Graph:
+def _graph(
+    video: av.VideoStream,
+    rotation: int,
+    width: int,
+    height: int,
+    crop: tuple[int, int] | None = None,
+) -> av.filter.Graph:
     graph = av.filter.Graph()
     # Slice threads for scale and transpose (0: one per core), as the ffmpeg command line
     # gets; otherwise every rendition's scaling runs serially on this thread.
@@ -187,7 +247,10 @@ def _graph(video: av.VideoStream, rotation: int, width: int, height: int) -> av.
     turn = {90: [("transpose", "clock")], 180: [("hflip", ""), ("vflip", "")]}.get(
         clockwise, [("transpose", "cclock")] if clockwise == 270 else []
     )
-    for name, args in [*turn, ("scale", f"{width}:{height}"), ("format", "yuv420p")]:
+    # The cut after the turn: its box is of the upright picture. FFmpeg's crop centres it.
+    cropping = [("crop", f"{crop[0]}:{crop[1]}")] if crop is not None else []
+    steps = [*turn, *cropping, ("scale", f"{width}:{height}"), ("format", "yuv420p")]
+    for name, args in steps:
         chain.append(graph.add(name, args) if args else graph.add(name))
     chain.append(graph.add("buffersink"))
     for upstream, downstream in zip(chain, chain[1:], strict=False):
