@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from local_cloud import mailbox
+from local_cloud import mailbox, pushbox
 from local_cloud.code_watch import CodeWatcher
 from local_cloud.emulator import HOST, ExternalEmulator, MotoServer, port_in_use, wait_until_up
 from local_cloud.localstack import LocalStack
@@ -80,6 +80,7 @@ class LocalCloud:
         self._gateway: Any = None
         self._code_watch: CodeWatcher | None = None
         self._mail: mailbox.LocalStackMail | None = None
+        self._pushes: pushbox.LocalStackPushes | None = None
         self._restarting = False
         self.endpoints: Endpoints | None = None
 
@@ -164,11 +165,19 @@ class LocalCloud:
         self._emulator.start()
         log.info("AWS emulator (%s) on %s", self.options.emulator, self._emulator.endpoint_url)
         if not isinstance(self._emulator, MotoServer):
-            # LocalStack keeps sent mail behind an endpoint; moto's writes it itself.
+            # LocalStack keeps sent mail and pushes behind endpoints; moto's writes them itself.
             self._mail = mailbox.LocalStackMail(
                 self._emulator.endpoint_url, mailbox.folder(self.options.state_dir)
             )
             self._mail.start()
+            self._pushes = pushbox.LocalStackPushes(
+                self._emulator.endpoint_url,
+                pushbox.folder(self.options.state_dir),
+                REGION,
+                ACCESS_KEY_ID,
+                SECRET_ACCESS_KEY,
+            )
+            self._pushes.start()
         log.info("mail sent through SES: %s", mailbox.folder(self.options.state_dir))
 
     def _provision(self) -> dict[str, str]:
@@ -338,6 +347,10 @@ class LocalCloud:
             self._mail.stop()
             self._mail.join(timeout=5)
             self._mail = None
+        if self._pushes is not None:
+            self._pushes.stop()
+            self._pushes.join(timeout=5)
+            self._pushes = None
 
     def _stop_emulator(self) -> None:
         if self._emulator is not None:

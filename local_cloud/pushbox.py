@@ -8,23 +8,39 @@ local_cloud pushes``) and the tests read it.
      "payload" (what that platform's phone gets: the APNs or FCM JSON), "message" (as
      published)}
 
-Written by the emulator process itself (``local_cloud/moto_server.py``) into ``pushes/``
-beside the mailbox the launcher names: a push is in the folder before SNS has answered the
-API. Only what SNS accepted is kept: a publish to a disabled endpoint is refused and is not.
-With LocalStack the pushes stay in LocalStack (``GET /_aws/sns/platform-endpoint-messages``).
+Only what SNS accepted is kept: a publish to a disabled endpoint is refused (both emulators
+raise EndpointDisabled, as SNS does) and is not.
+
+- moto: the emulator process itself (``local_cloud/moto_server.py``) writes into ``pushes/``
+  beside the mailbox the launcher names: a push is in the folder before SNS has answered.
+- LocalStack keeps what it published to each endpoint and serves it at ``GET
+  /_aws/sns/platform-endpoint-messages``; ``LocalStackPushes``, a thread of the launcher,
+  copies new ones into the same folder every ``mailbox.POLL_SECONDS``, with the token and
+  CustomUserData the endpoint has then (GetEndpointAttributes). LocalStack records only the
+  platform's part of the message, so there ``message`` is that part (``payload`` as
+  published). ``caught_up`` waits until every push it recorded has been copied: what a test
+  calls before asserting that something was not pushed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
+import threading
+import time
+import urllib.parse
+import urllib.request
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from local_cloud import mailbox
 
+log = logging.getLogger("local_cloud.pushbox")
+
 FOLDER = "pushes"
+MESSAGES_PATH = "/_aws/sns/platform-endpoint-messages"
 
 
 def folder(state_dir: Path) -> Path:
@@ -104,3 +120,131 @@ def render(entry: dict[str, Any]) -> str:
             f"Payload:  {json.dumps(entry['payload'], ensure_ascii=False)}",
         ]
     )
+
+
+# -- LocalStack -----------------------------------------------------------------------------
+
+
+def recorded(endpoint_url: str, region: str) -> dict[str, list[dict[str, Any]]]:
+    """What LocalStack published to each platform endpoint of ``region`` (of its default
+    account, the one every access key of the local cloud maps to), per endpoint ARN in the
+    order sent."""
+    query = urllib.parse.urlencode({"region": region})
+    url = f"{endpoint_url.rstrip('/')}{MESSAGES_PATH}?{query}"
+    with urllib.request.urlopen(url, timeout=5) as answer:
+        return json.loads(answer.read())["platform_endpoint_messages"]
+
+
+def _record_id(endpoint_arn: str, index: int, record: dict[str, Any]) -> str:
+    # A direct publish has its MessageId (the one SNS answered); a topic's fan-out to an
+    # endpoint has none, and LocalStack's lists only grow: its place names it then.
+    return record.get("MessageId") or f"{endpoint_arn.rsplit('/', 1)[-1]}-{index}"
+
+
+def from_localstack(
+    endpoint_arn: str, index: int, record: dict[str, Any], token: str, user_data: str | None
+) -> dict[str, Any]:
+    """A record of LocalStack's platform-endpoint messages in the pushbox's shape."""
+    message = record.get("Message") or ""
+    if record.get("MessageStructure") == "json":
+        # It keeps only the platform's part of a MessageStructure=json message, and serves
+        # that string JSON-encoded once more.
+        with contextlib.suppress(ValueError):
+            message = json.loads(message)
+    return push(_record_id(endpoint_arn, index, record), endpoint_arn, token, user_data, message)
+
+
+class LocalStackPushes(threading.Thread):
+    """Copies what LocalStack's SNS published to platform endpoints into the pushbox."""
+
+    def __init__(
+        self, endpoint_url: str, pushes: Path, region: str, access_key: str, secret_key: str
+    ) -> None:
+        super().__init__(name="localstack-pushes", daemon=True)
+        self.endpoint_url = endpoint_url
+        self.pushes = pushes
+        self.region = region
+        self._credentials = (access_key, secret_key)
+        self._sns: Any = None
+        # A LocalStack someone else runs keeps its pushes across launches: copy each one once.
+        self._seen: set[str] = {entry["id"] for entry in read(pushes)}
+        # The last token and CustomUserData seen per endpoint: a device dropped right after
+        # its push has no endpoint left to ask.
+        self._owners: dict[str, tuple[str, str | None]] = {}
+        self._stopped = threading.Event()
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def run(self) -> None:
+        complained = False
+        while True:
+            stopping = self._stopped.wait(mailbox.POLL_SECONDS)
+            try:
+                self.copy_new()  # once more when stopping: what was pushed just before
+                complained = False
+            except Exception:  # noqa: BLE001 - one failed poll must not end the copying
+                if not complained and not stopping:
+                    log.exception("could not read LocalStack's pushes at %s", self.endpoint_url)
+                    complained = True
+            if stopping:
+                return
+
+    def copy_new(self) -> int:
+        copied = 0
+        for endpoint_arn, records in recorded(self.endpoint_url, self.region).items():
+            new = [
+                (index, record)
+                for index, record in enumerate(records)
+                if _record_id(endpoint_arn, index, record) not in self._seen
+            ]
+            if not new:
+                continue
+            token, user_data = self._owner(endpoint_arn)
+            for index, record in new:
+                entry = from_localstack(endpoint_arn, index, record, token, user_data)
+                keep(self.pushes, entry)
+                self._seen.add(entry["id"])
+                copied += 1
+        return copied
+
+    def _owner(self, endpoint_arn: str) -> tuple[str, str | None]:
+        """The endpoint's token and CustomUserData now (a device moved to another account
+        changes its CustomUserData), else the last known, else none."""
+        if self._sns is None:
+            import boto3  # the launcher has it; the emulator process never gets here
+
+            access_key, secret_key = self._credentials
+            self._sns = boto3.client(
+                "sns",
+                endpoint_url=self.endpoint_url,
+                region_name=self.region,
+                aws_access_key_id=access_key,
+                aws_secret_access_key=secret_key,
+            )
+        try:
+            attributes = self._sns.get_endpoint_attributes(EndpointArn=endpoint_arn)["Attributes"]
+        except self._sns.exceptions.NotFoundException:
+            return self._owners.get(endpoint_arn, ("", None))
+        owner = (attributes.get("Token", ""), attributes.get("CustomUserData"))
+        self._owners[endpoint_arn] = owner
+        return owner
+
+
+def caught_up(endpoint_url: str, pushes: Path, region: str, timeout: float = 10) -> None:
+    """Returns once every push LocalStack has recorded is in ``pushes``: after it, a push
+    missing from the folder was not sent, as with moto, where the emulator writes it before
+    answering."""
+    deadline = time.monotonic() + timeout
+    while True:
+        wanted = {
+            _record_id(endpoint_arn, index, record)
+            for endpoint_arn, records in recorded(endpoint_url, region).items()
+            for index, record in enumerate(records)
+        }
+        missing = wanted - {entry["id"] for entry in read(pushes)}
+        if not missing:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{len(missing)} of LocalStack's pushes not copied to {pushes}")
+        time.sleep(mailbox.POLL_SECONDS / 2)
