@@ -1,9 +1,11 @@
-"""An account's end, the accounts context's part: proving the password, the moment the
-account stops existing for everyone (``deleted_at``), and at the very end its sessions,
-tokens, counters, its username and email claims and the user item itself.
+"""An account's end, the accounts context's part: ``DELETE /me`` (``close``: the password,
+the ``delete`` job, the moment the account stops existing for everyone, ``deleted_at``), and
+at the very end its sessions, tokens, counters, its username and email claims and the user
+item itself.
 
 Everything else of the account is in other contexts; ``lifecycle.deletion`` runs the whole
-cascade (docs/data-model.md, "Deleting an account").
+cascade as the ``delete`` job (docs/data-model.md, "Deleting an account"). It is named, not
+imported, here (``accounts.jobs``): the request path loads none of the contexts' erasure code.
 """
 
 from __future__ import annotations
@@ -12,13 +14,22 @@ from collections.abc import Callable
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.accounts import hidden_words, lockout, passwords, profiles, sessions
+from chalicelib.accounts import hidden_words, jobs, lockout, passwords, profiles, sessions
 from chalicelib.accounts.auth import email_key, username_key
 from chalicelib.accounts.models import AccountToken, Session, UniqueKey, User
 from chalicelib.core import quotas
 from chalicelib.core.dynamodb import Transaction, batch_get
 from chalicelib.core.errors import Unauthenticated, ValidationError
 from chalicelib.core.ids import now_ms
+
+
+def close(user_id: str, password: object) -> None:
+    """``DELETE /me``: the password, then the job, then the account's end for everyone. The
+    job is left before the account is marked, so that no crash in between leaves a marked
+    account without a job (the job marks it too)."""
+    prove_password(user_id, password)
+    jobs.enqueue("delete", user_id=user_id)
+    mark_deleted(user_id)
 
 
 def prove_password(user_id: str, password: object) -> User:

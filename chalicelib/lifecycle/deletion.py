@@ -1,8 +1,9 @@
 """Deleting an account: ``DELETE /me {password}`` starts it, the account-jobs queue finishes it.
 
-The request proves the password (through the login lockout), leaves a ``delete`` job, and
-marks the account deleted (``deleted_at``): from that moment it shows nowhere and can do
-nothing (the visibility policy and the session check read it), and every session ends.
+The request (``accounts.closing.close``) proves the password (through the login lockout),
+leaves a ``delete`` job, and marks the account deleted (``deleted_at``): from that moment it
+shows nowhere and can do nothing (the visibility policy and the session check read it), and
+every session ends. This module is the job: only the account-jobs consumer loads it.
 
 The job (``run``) then takes everything of the account out of every context, one step
 after another, each step the "forget this account" operation of the context that owns what
@@ -64,15 +65,6 @@ class Deletion:
     def tick(self) -> None:
         if time.monotonic() > self.deadline:
             raise OutOfTime()
-
-
-def request(user_id: str, password: object) -> None:
-    """``DELETE /me``: the password, then the job, then the account's end for everyone. The
-    job is left before the account is marked, so that no crash in between leaves a marked
-    account without a job (the job marks it too)."""
-    closing.prove_password(user_id, password)
-    jobs.enqueue("delete", user_id=user_id)
-    closing.mark_deleted(user_id)
 
 
 def run(job: dict[str, Any], seconds: float = JOB_SECONDS) -> dict[str, Any]:

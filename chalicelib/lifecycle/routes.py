@@ -6,8 +6,9 @@ from typing import Any
 
 from chalice import Response
 
+from chalicelib.accounts import closing
 from chalicelib.core.http import ApiBlueprint, caller, json_body
-from chalicelib.lifecycle import deletion, export
+from chalicelib.lifecycle import export
 
 account = ApiBlueprint(__name__)  # url_prefix /me
 
@@ -15,7 +16,7 @@ account = ApiBlueprint(__name__)  # url_prefix /me
 @account.route("/", methods=["DELETE"])
 def delete_me() -> Response:
     request = account.current_request
-    deletion.request(caller(request).user_id, json_body(request).get("password"))
+    closing.close(caller(request).user_id, json_body(request).get("password"))
     return Response({"status": "deleting"}, status_code=202)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.accounts import auth, profiles
+from chalicelib.accounts import auth, closing, profiles
 from chalicelib.accounts.models import UniqueKey, User
 from chalicelib.core.errors import NotFound, Unauthenticated
 from chalicelib.core.ids import new_id, now_ms
@@ -65,7 +65,7 @@ def unread(user_id: str, conversation_id: str) -> int:
 def test_a_wrong_password_deletes_nothing(make_user) -> None:
     alice = make_user().user
     with pytest.raises(Unauthenticated) as refused:
-        deletion.request(alice.user_id, "not the password")
+        closing.close(alice.user_id, "not the password")
     assert refused.value.code == "invalid_credentials"
     assert profiles.by_id(alice.user_id).deleted_at is None
 
@@ -78,7 +78,7 @@ def test_a_crash_halfway_finishes_on_the_next_delivery(world, monkeypatch) -> No
     messages.send(alice.user_id, {"conversation_id": direct, "text": "four"})
     assert bob_reads and unread(bob.user_id, direct) == 1  # "four": "three" was read by "bye"
     assert unread(carol.user_id, group) == 1
-    deletion.request(alice.user_id, "correct horse")
+    closing.close(alice.user_id, "correct horse")
     with pytest.raises(NotFound):
         profiles.by_id(alice.user_id)  # gone for everyone from the request on
 
@@ -119,7 +119,7 @@ def test_a_crash_halfway_finishes_on_the_next_delivery(world, monkeypatch) -> No
 
 def test_a_job_out_of_time_hands_over_to_the_next(world, monkeypatch) -> None:
     alice, bob, *_ = world
-    deletion.request(alice.user_id, "correct horse")
+    closing.close(alice.user_id, "correct horse")
     left: list[dict] = []
     monkeypatch.setattr(deletion.jobs, "enqueue", lambda kind, **job: left.append(job))
     first = deletion.run({"kind": "delete", "user_id": alice.user_id}, seconds=0)
