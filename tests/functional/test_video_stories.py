@@ -1,11 +1,13 @@
 """Video stories in-process on moto: a real clip through the media job into a ready story
 (9:16 MP4s and the poster's JPEGs under the story's prefix, typed and timed in its card), its
-files gone with it, and a clip longer than a story may be failing the story with the reason."""
+files gone with it; a clip longer than a story may be, or too heavy for one run even with
+MediaConvert on, failing the story with the reason, told to the author's devices."""
 
 from __future__ import annotations
 
 import io
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,8 @@ from chalicelib.core import uploads
 from chalicelib.core.settings import settings
 from chalicelib.stories import authoring, reading
 from chalicelib.stories.models import Story
+from tests.functional.events import stack_environment
+from tests.functional.test_events import WEBSOCKET_ENDPOINT, connected, pushed
 from tests.integration.clips import clip
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -25,10 +29,12 @@ sys.path.insert(0, str(REPOSITORY / "functions" / "media"))
 
 
 @pytest.fixture
-def jobs(aws: None) -> Any:
+def jobs(aws: None) -> Iterator[Any]:
+    """The media function's job, with a websocket endpoint (moto's) to tell the author on."""
     import jobs
 
-    return jobs
+    with stack_environment(WEBSOCKET_ENDPOINT_URL=WEBSOCKET_ENDPOINT):
+        yield jobs
 
 
 def _land(author_id: str, data: bytes) -> tuple[Story, str, str, str]:
@@ -48,10 +54,12 @@ def test_a_video_story_turns_ready_with_9_16_mp4s_under_its_prefix_and_goes_whol
     jobs: Any, make_user: Any
 ) -> None:
     author = make_user().user
+    device = connected(author.user_id)
     story, bucket, key, etag = _land(author.user_id, clip(2.0, (640, 360), fps=10))
     assert story.type == "video" and story.status == "processing"
 
     assert jobs.handle_object(bucket, key, etag) == jobs.PROCESSED
+    assert pushed(device) == [{"type": "story.ready", "story_id": story.story_id}]
     ready = Story.get(story.story_id, consistent_read=True)
     prefix = f"stories/{author.user_id}/{story.story_id}/"
     names = ["720p.mp4", "480p.mp4", "story.jpg", "preview.jpg"]
@@ -91,12 +99,41 @@ def test_a_video_longer_than_a_story_fails_the_story_with_the_reason(
     import video_stories
 
     author = make_user().user
+    device = connected(author.user_id)
     story, bucket, key, etag = _land(author.user_id, clip(61.6, (64, 112), fps=2, sound=False))
     with pytest.raises(video_stories.StoryVideoUnusable):
         jobs.handle_object(bucket, key, etag)
     failed = Story.get(story.story_id, consistent_read=True)
     assert failed.status == "failed"
     assert failed.failure_reason.startswith("Story videos can be at most 60 seconds")
+    told = {"type": "story.failed", "story_id": story.story_id, "reason": failed.failure_reason}
+    assert pushed(device) == [told]
+    # The message is retried, then dead-lettered: a redelivery tells the author nothing more.
+    with pytest.raises(video_stories.StoryVideoUnusable):
+        jobs.handle_object(bucket, key, etag)
+    assert pushed(device) == [told]
     card = reading.view(failed, author, author.user_id, {})
     assert card["failure_reason"] == failed.failure_reason and card["renditions"] is None
     assert _media_keys(f"stories/{author.user_id}/{story.story_id}/") == set()
+
+
+def test_a_story_video_too_heavy_fails_with_too_heavy_even_with_mediaconvert_on(
+    jobs: Any, make_user: Any
+) -> None:
+    import video_stories
+    from video.pipeline import TOO_HEAVY
+
+    author = make_user().user
+    with stack_environment(
+        WEBSOCKET_ENDPOINT_URL=WEBSOCKET_ENDPOINT,
+        MEDIACONVERT_JOB_TEMPLATE="glimpse-unit-video",
+        MEDIACONVERT_ROLE_ARN="arn:aws:iam::123456789012:role/glimpse-unit-MediaConvertRole",
+        VIDEO_FUNCTION_BUDGET="0.01",
+    ):
+        assert settings().mediaconvert_on
+        story, bucket, key, etag = _land(author.user_id, clip(1.0, (64, 112), fps=5))
+        with pytest.raises(video_stories.StoryVideoUnusable):
+            jobs.handle_object(bucket, key, etag)
+    failed = Story.get(story.story_id, consistent_read=True)
+    # Refused, not handed to MediaConvert: a story stays within one function run.
+    assert (failed.status, failed.failure_reason) == ("failed", TOO_HEAVY)
