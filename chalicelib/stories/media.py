@@ -46,6 +46,17 @@ def record_failure(story_id: str, reason: str) -> bool:
     return _finish([Story.status.set(FAILED), Story.failure_reason.set(reason)], story_id)
 
 
+def exists(story_id: str) -> bool:
+    """Whether the story is still there: when ``record_ready`` says no, a story deleted
+    while its files were made (its stream record had none to take) leaves them to the
+    caller, a redelivery's story keeps them."""
+    try:
+        Story.get(story_id, consistent_read=True, attributes_to_get=["story_id"])
+    except Story.DoesNotExist:
+        return False
+    return True
+
+
 def _finish(actions: list, story_id: str) -> bool:
     try:
         Story(story_id).update(actions=actions, condition=Story.status == PROCESSING)

@@ -75,7 +75,11 @@ def handle(upload: Upload, bucket: str, key: str) -> str:
     if not story_media.record_ready(
         story_id, stored, processed.poster.placeholder, duration_ms=processed.duration_ms
     ):
-        return SUPERSEDED  # deleted meanwhile (its stream record took the files) or redelivered
+        if not story_media.exists(story_id):
+            # Deleted while it was transcoded: its stream record named no files, and MP4s
+            # are too large to leave behind. (A redelivery's story is there and keeps them.)
+            storage.delete_media(r.key for r in stored)
+        return SUPERSEDED
     registry.notify(author_id, {"type": "story.ready", "story_id": story_id})
     return PROCESSED
 

@@ -137,3 +137,22 @@ def test_a_story_video_too_heavy_fails_with_too_heavy_even_with_mediaconvert_on(
     failed = Story.get(story.story_id, consistent_read=True)
     # Refused, not handed to MediaConvert: a story stays within one function run.
     assert (failed.status, failed.failure_reason) == ("failed", TOO_HEAVY)
+
+
+def test_a_story_deleted_while_its_video_is_made_leaves_no_files(jobs: Any, make_user: Any) -> None:
+    author = make_user().user
+    story, bucket, key, etag = _land(author.user_id, clip(1.0, (320, 180), fps=10))
+    authoring.delete(author.user_id, story.story_id)  # its stream record names no files yet
+    assert jobs.handle_object(bucket, key, etag) == "superseded"
+    assert _media_keys(f"stories/{author.user_id}/{story.story_id}/") == set()
+
+
+def test_a_redelivered_video_keeps_the_ready_storys_files(jobs: Any, make_user: Any) -> None:
+    author = make_user().user
+    story, bucket, key, etag = _land(author.user_id, clip(1.0, (320, 180), fps=10))
+    assert jobs.handle_object(bucket, key, etag) == jobs.PROCESSED
+    assert jobs.handle_object(bucket, key, etag) == "superseded"
+    ready = Story.get(story.story_id, consistent_read=True)
+    assert _media_keys(f"stories/{author.user_id}/{story.story_id}/") == {
+        r.key for r in ready.renditions
+    }
