@@ -6,10 +6,13 @@ card says; a clip longer than a story may be fails the story with the reason."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import av
+import jsonschema
 import pytest
+import yaml
 from PIL import Image
 
 from tests.integration.clips import clip
@@ -18,17 +21,27 @@ from tests.integration.test_media_http import fetch, upload
 
 pytestmark = pytest.mark.integration
 
+SPEC = yaml.safe_load((Path(__file__).resolve().parents[2] / "docs/openapi.yaml").read_text())
+
+
+def _conforms(body: dict[str, Any], schema: str) -> None:
+    """``body`` is what docs/openapi.yaml's closed ``schema`` allows (3.1: JSON Schema)."""
+    wrapped = {"$ref": f"#/components/schemas/{schema}", "components": SPEC["components"]}
+    jsonschema.Draft202012Validator(wrapped).validate(body)
+
 
 def _post_story(api: Api, who: Account, data: bytes) -> dict[str, Any]:
     upload_id = upload(api, who, data, "video/mp4")
     made = api.call("POST", "/stories", {"upload_id": upload_id}, token=who.access_token)
     assert made.status_code == 201, made.text
+    _conforms(made.json(), "Story")
     return made.json()
 
 
 def _story(api: Api, who: Account, of: Account, story_id: str) -> dict[str, Any] | None:
     listed = api.call("GET", f"/users/{of.username}/stories", token=who.access_token)
     assert listed.status_code == 200, listed.text
+    _conforms(listed.json(), "StoryList")
     return next((s for s in listed.json()["items"] if s["story_id"] == story_id), None)
 
 
@@ -89,6 +102,15 @@ def test_a_video_story_reaches_the_tray_with_9_16_mp4_renditions(
         assert renditions[name]["content_type"] == "image/jpeg"
         image = Image.open(io.BytesIO(fetch(renditions[name]["url"])))
         assert image.format == "JPEG" and abs(image.width / image.height - 9 / 16) < 0.01
+
+    # Kept as a highlight: still a video, its MP4s with it.
+    kept = api.call(
+        "POST", "/me/highlights", {"story_id": made["story_id"]}, token=author.access_token
+    )
+    assert kept.status_code in (200, 201), kept.text
+    _conforms(kept.json(), "Highlight")
+    assert kept.json()["type"] == "video" and kept.json()["duration_ms"] == shown["duration_ms"]
+    assert kept.json()["renditions"]["720p"]["content_type"] == "video/mp4"
 
 
 def test_a_video_longer_than_a_story_fails_with_the_reason(api: Api, author: Account) -> None:
