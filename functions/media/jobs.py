@@ -158,7 +158,11 @@ def _story(upload: Upload, key: str, data: bytes) -> str:
             )
         )
     if not story_media.record_ready(story_id, stored, processed.placeholder):
-        return SUPERSEDED  # deleted meanwhile (its stream record took the files) or redelivered
+        if not story_media.exists(story_id):
+            # Deleted while its photo was made: its stream record named no files yet. (A
+            # redelivery's story is there and keeps the files, written to the same keys.)
+            storage.delete_media(r.key for r in stored)
+        return SUPERSEDED
     registry.notify(author_id, {"type": "story.ready", "story_id": story_id})
     return PROCESSED
 

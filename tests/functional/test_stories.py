@@ -450,3 +450,36 @@ def test_a_reported_story_removed_by_a_moderator_goes_with_its_highlight(jobs, m
         Bucket=settings().media_bucket, Prefix=story.renditions[0].key.rsplit("/", 1)[0]
     )
     assert listed["KeyCount"] == 0  # its files went: no highlight keeps them
+
+
+def _land_photo(author_id: str) -> tuple[Story, str, str, str]:
+    """A story whose photo has landed in the uploads bucket, not yet through the job."""
+    made = uploads.create(author_id, "image/jpeg", PHOTO.stat().st_size)
+    story = authoring.create(author_id, made["upload_id"])
+    bucket, key = settings().uploads_bucket, made["fields"]["key"]
+    etag = boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=PHOTO.read_bytes())["ETag"]
+    return story, bucket, key, etag.strip('"')
+
+
+def _story_files(author_id: str, story_id: str) -> set[str]:
+    listed = boto3.client("s3").list_objects_v2(
+        Bucket=settings().media_bucket, Prefix=f"stories/{author_id}/{story_id}/"
+    )
+    return {item["Key"] for item in listed.get("Contents", [])}
+
+
+def test_a_story_deleted_while_its_photo_is_made_leaves_no_files(jobs, make_user) -> None:
+    author = make_user().user
+    story, bucket, key, etag = _land_photo(author.user_id)
+    authoring.delete(author.user_id, story.story_id)  # its stream record names no files yet
+    assert jobs.handle_object(bucket, key, etag) == jobs.SUPERSEDED
+    assert _story_files(author.user_id, story.story_id) == set()
+
+
+def test_a_redelivered_photo_keeps_the_ready_storys_files(jobs, make_user) -> None:
+    author = make_user().user
+    story, bucket, key, etag = _land_photo(author.user_id)
+    assert jobs.handle_object(bucket, key, etag) == jobs.PROCESSED
+    assert jobs.handle_object(bucket, key, etag) == jobs.SUPERSEDED
+    ready = Story.get(story.story_id, consistent_read=True)
+    assert _story_files(author.user_id, story.story_id) == {r.key for r in ready.renditions}
