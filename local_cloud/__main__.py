@@ -47,6 +47,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
         default=2,
         help="seconds before a failed queue message is retried",
     )
+    run.add_argument(
+        "--ttl-sweep-seconds",
+        type=float,
+        default=60.0,
+        help="seconds between deletions of expired DynamoDB items (AWS: within days)",
+    )
     invoke = commands.add_parser(
         "invoke",
         help="run a template function once, against a "
@@ -55,6 +61,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
     invoke.add_argument("function", help="the function's logical id in infra/template.yaml")
     invoke.add_argument("--event", default="{}", help="the event, as JSON")
     invoke.add_argument("--state-dir", type=Path, default=Options.state_dir)
+    sweep = commands.add_parser(
+        "ttl-sweep",
+        help="delete the expired DynamoDB items now, as TTL would (local_cloud/ttl.py)",
+    )
+    sweep.add_argument("--state-dir", type=Path, default=Options.state_dir)
     mail = commands.add_parser(
         "mail", help="print the mail the local cloud sent (its mailbox, local_cloud/mailbox.py)"
     )
@@ -136,10 +147,36 @@ def invoke(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def ttl_sweep(arguments: argparse.Namespace) -> int:
+    """One pass of the running cloud's TTL sweeper, at once."""
+    import json
+
+    import boto3
+
+    from local_cloud.ttl import TtlSweeper
+
+    state_file = arguments.state_dir / "local-cloud.json"
+    if not state_file.exists():
+        print(f"no local cloud is running (no {state_file}); start one with `make run`")
+        return 2
+    env = json.loads(state_file.read_text())["env"]
+    dynamodb = boto3.client(
+        "dynamodb",
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name=env["AWS_DEFAULT_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+    print(f"{TtlSweeper(dynamodb).sweep()} expired items deleted")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = parse(sys.argv[1:] if argv is None else argv)
     if arguments.command == "invoke":
         return invoke(arguments)
+    if arguments.command == "ttl-sweep":
+        return ttl_sweep(arguments)
     if arguments.command == "mail":
         return print_mail(arguments)
     if arguments.command == "pushes":
@@ -162,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         state_dir=arguments.state_dir,
         autoreload=arguments.autoreload,
         retry_delay=arguments.retry_delay,
+        ttl_sweep_seconds=arguments.ttl_sweep_seconds,
         seed=arguments.seed,
     )
     # `kill -USR1 <pid>` prints every thread's stack: the way to see what a stuck worker does.

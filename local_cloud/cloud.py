@@ -56,6 +56,8 @@ class Options:
     autoreload: bool = True
     # Seconds before a message a handler failed on is offered again (AWS: visibility timeout).
     retry_delay: int = 2
+    # Seconds between passes of the TTL sweeper (local_cloud/ttl.py; AWS: within days).
+    ttl_sweep_seconds: float = 60.0
     seed: bool = False  # create the demo users (local_cloud/seed.py) once the API is up
     extra_env: dict[str, str] = field(default_factory=dict)
 
@@ -81,6 +83,7 @@ class LocalCloud:
         self._code_watch: CodeWatcher | None = None
         self._mail: mailbox.LocalStackMail | None = None
         self._pushes: pushbox.LocalStackPushes | None = None
+        self._ttl: Any = None
         self._restarting = False
         self.endpoints: Endpoints | None = None
 
@@ -283,10 +286,13 @@ class LocalCloud:
             sys.path.insert(0, str(REPOSITORY))
         from app import app
         from local_cloud.bus import EventBus
+        from local_cloud.ttl import TtlSweeper
         from local_cloud.ws_gateway import WebsocketGateway
 
         self._bus = EventBus.wire(app, self._stack, STAGE, self.options.retry_delay)
         self._bus.start()
+        self._ttl = TtlSweeper(self._stack.client("dynamodb"), self.options.ttl_sweep_seconds)
+        self._ttl.start()
         self._gateway = WebsocketGateway(app, HOST, self.options.ws_port, STAGE, region=REGION)
         self._gateway.start()
         assert self.endpoints is not None
@@ -308,6 +314,7 @@ class LocalCloud:
         for step in (
             self._stop_code_watch,
             self._stop_gateway,
+            self._stop_ttl,
             self._stop_bus,
             self._stop_api,
             self._stop_mail,
@@ -331,6 +338,12 @@ class LocalCloud:
         if self._gateway is not None:
             self._gateway.stop()
             self._gateway = None
+
+    def _stop_ttl(self) -> None:
+        if self._ttl is not None:
+            self._ttl.stop()
+            self._ttl.join(timeout=5)
+            self._ttl = None
 
     def _stop_bus(self) -> None:
         if self._bus is not None:
