@@ -148,15 +148,14 @@ def render(mail: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-class LocalStackMail(threading.Thread):
-    """Copies what LocalStack's SES sent (``GET /_aws/ses``) into the mailbox as it comes."""
+class Copier(threading.Thread):
+    """A launcher thread copying what LocalStack keeps (``source``) into a folder of the
+    local cloud every ``POLL_SECONDS``, and once more when stopped (what came just before).
+    One failed poll is logged once and does not end the copying."""
 
-    def __init__(self, endpoint_url: str, mailbox: Path) -> None:
-        super().__init__(name="localstack-mail", daemon=True)
-        self.url = endpoint_url.rstrip("/") + "/_aws/ses"
-        self.mailbox = mailbox
-        # A LocalStack someone else runs keeps its mail across launches: copy each one once.
-        self._seen: set[str] = {mail["id"] for mail in read(mailbox)}
+    def __init__(self, name: str, source: str) -> None:
+        super().__init__(name=name, daemon=True)
+        self.source = source
         self._stopped = threading.Event()
 
     def stop(self) -> None:
@@ -167,14 +166,29 @@ class LocalStackMail(threading.Thread):
         while True:
             stopping = self._stopped.wait(POLL_SECONDS)
             try:
-                self.copy_new()  # once more when stopping: what was sent just before
+                self.copy_new()
                 complained = False
             except Exception:  # noqa: BLE001 - one failed poll must not end the copying
                 if not complained and not stopping:
-                    log.exception("could not read LocalStack's sent mail at %s", self.url)
+                    log.exception("could not read %s", self.source)
                     complained = True
             if stopping:
                 return
+
+    def copy_new(self) -> int:
+        """Copies what is new; how many."""
+        raise NotImplementedError
+
+
+class LocalStackMail(Copier):
+    """Copies what LocalStack's SES sent (``GET /_aws/ses``) into the mailbox as it comes."""
+
+    def __init__(self, endpoint_url: str, mailbox: Path) -> None:
+        self.url = endpoint_url.rstrip("/") + "/_aws/ses"
+        super().__init__("localstack-mail", f"LocalStack's sent mail at {self.url}")
+        self.mailbox = mailbox
+        # A LocalStack someone else runs keeps its mail across launches: copy each one once.
+        self._seen: set[str] = {mail["id"] for mail in read(mailbox)}
 
     def copy_new(self) -> int:
         with urllib.request.urlopen(self.url, timeout=5) as answer:

@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -36,8 +34,6 @@ from pathlib import Path
 from typing import Any
 
 from local_cloud import mailbox
-
-log = logging.getLogger("local_cloud.pushbox")
 
 FOLDER = "pushes"
 MESSAGES_PATH = "/_aws/sns/platform-endpoint-messages"
@@ -154,13 +150,13 @@ def from_localstack(
     return push(_record_id(endpoint_arn, index, record), endpoint_arn, token, user_data, message)
 
 
-class LocalStackPushes(threading.Thread):
+class LocalStackPushes(mailbox.Copier):
     """Copies what LocalStack's SNS published to platform endpoints into the pushbox."""
 
     def __init__(
         self, endpoint_url: str, pushes: Path, region: str, access_key: str, secret_key: str
     ) -> None:
-        super().__init__(name="localstack-pushes", daemon=True)
+        super().__init__("localstack-pushes", f"LocalStack's pushes at {endpoint_url}")
         self.endpoint_url = endpoint_url
         self.pushes = pushes
         self.region = region
@@ -171,24 +167,6 @@ class LocalStackPushes(threading.Thread):
         # The last token and CustomUserData seen per endpoint: a device dropped right after
         # its push has no endpoint left to ask.
         self._owners: dict[str, tuple[str, str | None]] = {}
-        self._stopped = threading.Event()
-
-    def stop(self) -> None:
-        self._stopped.set()
-
-    def run(self) -> None:
-        complained = False
-        while True:
-            stopping = self._stopped.wait(mailbox.POLL_SECONDS)
-            try:
-                self.copy_new()  # once more when stopping: what was pushed just before
-                complained = False
-            except Exception:  # noqa: BLE001 - one failed poll must not end the copying
-                if not complained and not stopping:
-                    log.exception("could not read LocalStack's pushes at %s", self.endpoint_url)
-                    complained = True
-            if stopping:
-                return
 
     def copy_new(self) -> int:
         copied = 0

@@ -7,23 +7,14 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.integration.conftest import Account, Api, eventually
+from tests.integration.conftest import Account, Api, eventually, upload_photo
 
 pytestmark = pytest.mark.integration
 
 
 def _ready_story(api: Api, who: Account, photo: bytes) -> str:
-    slot = api.call(
-        "POST",
-        "/uploads",
-        {"content_type": "image/jpeg", "size": len(photo)},
-        token=who.access_token,
-    ).json()
-    sent = requests.post(
-        slot["url"], data=slot["fields"], timeout=30, files={"file": ("s.jpg", photo, "image/jpeg")}
-    )
-    assert sent.status_code in (200, 201, 204)
-    made = api.call("POST", "/stories", {"upload_id": slot["upload_id"]}, token=who.access_token)
+    upload_id = upload_photo(api, who, photo)
+    made = api.call("POST", "/stories", {"upload_id": upload_id}, token=who.access_token)
     assert made.status_code == 201, made.text
     story_id = made.json()["story_id"]
 
