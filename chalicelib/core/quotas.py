@@ -17,6 +17,9 @@ from chalicelib.core.settings import settings
 # (method, route as API Gateway names it) -> kind. GETs cost nothing unless listed.
 ROUTE_KINDS: dict[tuple[str, str], str] = {
     ("POST", "/posts"): "post",
+    ("POST", "/stories"): "post",
+    ("POST", "/stories/{story_id}/reply"): "message",  # a reply is a DM
+    ("POST", "/reports"): "report",
     ("POST", "/uploads"): "upload",
     ("PUT", "/me/avatar"): "upload",
     ("POST", "/posts/{post_id}/comments"): "comment",

@@ -17,7 +17,7 @@ from typing import NamedTuple
 # address, for the public /auth routes: an office or a phone carrier's NAT puts many people
 # behind one address, and the per-account lockout and mail caps do the fine-grained part.
 RATE_LIMITS = {
-    "post": (60, 3600),
+    "post": (60, 3600),  # posts and stories
     "upload": (300, 3600),  # a carousel is up to 20 uploads
     "comment": (60, 60),
     "reaction": (120, 60),  # likes, saves, "not interested", and taking them back
@@ -26,6 +26,8 @@ RATE_LIMITS = {
     "signal": (600, 60),  # websocket typing and read receipts
     "search": (120, 60),
     "event": (600, 60),  # the app's dwell and view reports
+    # Reports of abuse: a person reports a few things a day; a brigade reports hundreds.
+    "report": (30, 3600),
     "account": (30, 60),  # profile, password, email, 2FA, deletion
     "write": (120, 60),  # any other write
     "signin": (300, 60),

@@ -127,3 +127,25 @@ def test_websocket_sends_over_the_limit_get_an_error_frame(
         "POST", f"/conversations/{conversation_id}/messages", {"text": "hi"}, token=bob.access_token
     )
     assert reply.status_code == 201, reply.text
+
+
+def test_reports_have_an_allowance_of_their_own(api: Api, publish) -> None:
+    # Mass reporting is how a brigade silences someone: reports are limited per hour, apart
+    # from other writes.
+    author, reporter = api.register(), api.register()
+    post_id = publish(author, "report me")
+    limit, window = RATE_LIMITS["report"]
+
+    def report(n: int) -> requests.Response:
+        body = {"target_type": "post", "target_id": post_id, "reason": "spam"}
+        return api.call("POST", "/reports", body, token=reporter.access_token)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(report, range(limit + 5)))
+    assert sorted(answer.status_code < 300 for answer in answers).count(True) == limit
+    refused = [answer for answer in answers if answer.status_code == 429]
+    assert len(refused) == 5 and {error_code(a) for a in refused} == {"rate_limited"}
+    assert all(1 <= int(answer.headers["Retry-After"]) <= window for answer in refused)
+    # Other writes are not held by it.
+    liked = api.call("POST", f"/posts/{post_id}/like", token=reporter.access_token)
+    assert liked.status_code == 200, liked.text
