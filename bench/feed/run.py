@@ -198,7 +198,7 @@ def run(args: argparse.Namespace) -> None:
             )
 
     # One of the 20 authors outgrows fan-out: its posts are merged in when the feed is read.
-    home._become_large(User.get(authors[0].user_id))
+    home.become_large(User.get(authors[0].user_id))
     print("\nwith one followed large account merged at read time")
     for limit in (20, 50, 100):
         samples = [

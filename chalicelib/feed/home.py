@@ -44,7 +44,7 @@ def fan_out(post_id: str, author_id: str) -> int:
     """Write a newly ready post into its readers' feeds; returns how many entries it wrote."""
     author = User.get(author_id)
     if int(author.followers_count) > settings().feed_fanout_max_followers:
-        _become_large(author)
+        become_large(author)
         entry(author_id, post_id, author_id).save()  # the author still sees it at once
         return 1
     readers = [author_id, *followers_of(author_id)]
@@ -106,7 +106,7 @@ def followee_is_large(user: User) -> bool:
     return bool(user.feed_pull) or int(user.followers_count) > limit
 
 
-def _become_large(author: User) -> None:
+def become_large(author: User) -> None:
     """The first post after an account outgrew fan-out: give every follower a marker, once.
     (An account that shrinks again stays read-merged; both ways show the same feed.)"""
     try:
@@ -131,7 +131,7 @@ def read(viewer_id: str, limit: int, cursor: str | None) -> Page:
     before = decode_position(cursor) or _END
     # Wave 1: the feed partition, and which large accounts the viewer follows.
     page_query = pool().submit(_feed_entries, viewer_id, before, limit)
-    large = [m.author_id for m in FeedEntry.query(viewer_id, FeedEntry.post_id.startswith(_MARKER))]
+    large = large_followed(viewer_id)
     candidates = page_query.result()
     # Wave 2: the recent posts of those accounts, merged in.
     for recent in pool().map(lambda author: _recent_posts(author, before, limit), large):
@@ -145,6 +145,12 @@ def read(viewer_id: str, limit: int, cursor: str | None) -> Page:
     return Page(
         items=items, next_cursor=encode_position(ordered[-1][0]) if ordered and more else None
     )
+
+
+def large_followed(viewer_id: str) -> list[str]:
+    """The large accounts the viewer follows: one Query of their feed partition's markers
+    (the story tray merges these accounts' stories in the same way)."""
+    return [m.author_id for m in FeedEntry.query(viewer_id, FeedEntry.post_id.startswith(_MARKER))]
 
 
 def _feed_entries(viewer_id: str, before: str, limit: int) -> dict[str, str]:

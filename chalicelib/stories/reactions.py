@@ -28,7 +28,9 @@ def on_story(old: Image, new: Image) -> None:
     rows = tray.refresh(author_id)
     logger.info("story trays refreshed", extra={"author_id": author_id, "tray_rows": len(rows)})
     if now and not was:
-        # story.new to the readers it reached (its audience only), on their live sockets.
+        # story.new to the readers it reached (its audience only), on their live sockets:
+        # none for a large account (tray.refresh writes no rows: a push per follower would
+        # be a storm), whose followers find it at their next tray read.
         story_id = new["story_id"]
         event = {"type": "story.new", "story_id": story_id, "author_id": author_id}
         registry.notify_many({reader: event for reader, shown in rows.items() if shown == story_id})

@@ -14,6 +14,7 @@ import boto3
 import pytest
 
 from chalicelib import streams
+from chalicelib.accounts.models import User
 from chalicelib.core import uploads
 from chalicelib.core.errors import GlimpseError
 from chalicelib.core.settings import settings
@@ -203,8 +204,9 @@ def test_the_tray_costs_the_same_round_trips_for_5_or_40_accounts(
 
     small, large = cost(5), cost(40)
     assert small[0] == 5 and large[0] == 20  # a page of 20
-    assert small[1].count("Query") == large[1].count("Query") == 1
-    assert len(large[1]) <= 1 + 3  # one Query, one BatchGetItem in at most 3 chunks of 100
+    # The tray partition and, beside it, the large accounts followed (the feed's markers).
+    assert small[1].count("Query") == large[1].count("Query") == 2
+    assert len(large[1]) <= 2 + 3  # two Queries, one BatchGetItem in at most 3 chunks of 100
 
 
 def test_bad_input_and_others_stories(jobs, make_user) -> None:
@@ -483,3 +485,176 @@ def test_a_redelivered_photo_keeps_the_ready_storys_files(jobs, make_user) -> No
     assert jobs.handle_object(bucket, key, etag) == jobs.SUPERSEDED
     ready = Story.get(story.story_id, consistent_read=True)
     assert _story_files(author.user_id, story.story_id) == {r.key for r in ready.renditions}
+
+
+# Large accounts: more followers than FEED_FANOUT_MAX_FOLLOWERS (3 here, as in the test
+# cloud) are not fanned out; a reader's tray merges their live stories in when it is read.
+
+
+@pytest.fixture
+def small_fanout() -> Any:
+    from tests.functional.events import stack_environment
+
+    with stack_environment(FEED_FANOUT_MAX_FOLLOWERS="3"):
+        yield
+
+
+def large_account(make_user, *readers: Any, private: bool = False) -> Any:
+    """An account followed by ``readers`` and by fillers up to 4 followers: a large one."""
+    author = make_user(private=private).user
+    fillers = [make_user().user for _ in range(max(0, 4 - len(readers)))]
+    for reader in [*readers, *fillers]:
+        follows.follow(reader.user_id, author.username)
+        if private:
+            follows.approve(author.user_id, reader.username)
+    return author
+
+
+def rows_of(author_id: str) -> list[TrayEntry]:
+    return [e for e in TrayEntry.by_author.query(author_id) if not e.entry_key.startswith("~")]
+
+
+def test_a_large_accounts_story_reaches_trays_with_no_rows_written(
+    jobs, make_user, small_fanout
+) -> None:
+    fan, late, stranger = make_user().user, make_user().user, make_user().user
+    author = large_account(make_user, fan)
+
+    story = post_story(jobs, author.user_id)
+
+    assert rows_of(author.user_id) == []  # no fan-out: not a write per follower
+    assert tray.refresh(author.user_id) == {}  # so no story.new pushes either
+    items = tray.read(fan.user_id, 20, None)["items"]
+    assert [(i["author"]["user_id"], i["latest_story_id"], i["seen"]) for i in items] == [
+        (author.user_id, story.story_id, False)
+    ]
+    assert tray_of(stranger.user_id) == []
+    # A follow after it grew: the feed's follow reaction writes the marker, the tray no row.
+    follows.follow(late.user_id, author.username)
+    edge = {"follower_id": late.user_id, "followee_id": author.user_id}
+    streams.react("follows", None, edge)
+    assert tray_of(late.user_id) == [author.user_id] and rows_of(author.user_id) == []
+    follows.unfollow(late.user_id, author.username)
+    streams.react("follows", edge, None)
+    assert tray_of(late.user_id) == []
+    # Its story goes: out of the tray at once.
+    authoring.delete(author.user_id, story.story_id)
+    assert tray_of(fan.user_id) == []
+
+
+def test_an_account_crossing_the_threshold_moves_from_rows_to_the_merge(
+    jobs, make_user, small_fanout
+) -> None:
+    fan = make_user().user
+    author = make_user().user
+    follows.follow(fan.user_id, author.username)
+    first = post_story(jobs, author.user_id)
+    assert [r.user_id for r in rows_of(author.user_id)] == [fan.user_id]  # small: fanned out
+
+    fillers = [make_user().user for _ in range(3)]
+    for filler in fillers:
+        follows.follow(filler.user_id, author.username)  # 4 followers: large
+    second = post_story(jobs, author.user_id)
+
+    # The row written before stays until it expires (TTL), untouched: the merge replaces it.
+    assert TrayEntry.get(fan.user_id, author.user_id).story_id == first.story_id
+    items = tray.read(fan.user_id, 20, None)["items"]
+    assert [(i["author"]["user_id"], i["latest_story_id"]) for i in items] == [
+        (author.user_id, second.story_id)
+    ]
+    # Shrinking again keeps it merged (sticky, as the home feed): the same tray both ways.
+    follows.unfollow(fillers[0].user_id, author.username)
+    assert int(User.get(author.user_id).followers_count) == 3
+    assert tray.refresh(author.user_id) == {} and len(rows_of(author.user_id)) == 1
+    assert tray_of(fan.user_id) == [author.user_id]
+
+
+def test_a_large_accounts_close_friends_blocks_mutes_and_privacy(
+    jobs, make_user, small_fanout
+) -> None:
+    friend, fan, muter, blocked = (make_user().user for _ in range(4))
+    requester, stranger = make_user().user, make_user().user
+    author = large_account(make_user, friend, fan, muter, blocked, private=True)
+    follows.follow(requester.user_id, author.username)  # a request, not approved
+    close_friends.add(author.user_id, friend.username)
+    public = post_story(jobs, author.user_id)
+    secret = post_story(jobs, author.user_id, "close_friends")
+    assert rows_of(author.user_id) == []
+
+    def latest(user: Any) -> list[str]:
+        return [i["latest_story_id"] for i in tray.read(user.user_id, 20, None)["items"]]
+
+    assert latest(friend) == [secret.story_id]  # a close friend: the newer close-friends one
+    assert latest(fan) == latest(muter) == latest(blocked) == [public.story_id]
+    assert latest(requester) == latest(stranger) == []  # private: approved followers only
+    mutes.mute(muter.user_id, author.username)
+    blocks.block(author.user_id, blocked.username)
+    assert latest(muter) == latest(blocked) == []
+    close_friends.remove(author.user_id, friend.username)  # at once: decided at read time
+    assert latest(friend) == [public.story_id]
+
+
+def test_large_and_fanned_out_accounts_order_together_unseen_first(
+    jobs, make_user, small_fanout
+) -> None:
+    viewer = make_user().user
+    older, newer = large_account(make_user, viewer), large_account(make_user, viewer)
+    small = make_user().user
+    follows.follow(viewer.user_id, small.username)
+    old_story = post_story(jobs, older.user_id)
+    small_story = post_story(jobs, small.user_id)
+    new_story = post_story(jobs, newer.user_id)
+    assert tray_of(viewer.user_id) == [newer.user_id, small.user_id, older.user_id]
+
+    seen.mark(viewer.user_id, new_story.story_id)
+    seen.mark(viewer.user_id, small_story.story_id)
+    items = tray.read(viewer.user_id, 50, None)["items"]
+    assert [(i["author"]["user_id"], i["seen"]) for i in items] == [
+        (older.user_id, False),
+        (newer.user_id, True),
+        (small.user_id, True),
+    ]
+    # A newer story makes it unseen again; pages of one walk the same order.
+    newest = post_story(jobs, newer.user_id)
+    page = tray.read(viewer.user_id, 1, None)
+    assert [i["latest_story_id"] for i in page["items"]] == [newest.story_id]
+    second = tray.read(viewer.user_id, 1, page["next_cursor"])["items"]
+    assert [i["author"]["user_id"] for i in second] == [older.user_id]
+    _ = old_story
+
+
+def test_the_tray_with_large_accounts_costs_one_query_per_large_account_more(
+    jobs, make_user, small_fanout, monkeypatch
+) -> None:
+    from botocore.client import BaseClient
+
+    calls: list[str] = []
+    original = BaseClient._make_api_call
+
+    def counted(client: Any, operation: str, params: dict) -> Any:
+        calls.append(operation)
+        return original(client, operation, params)
+
+    reader = make_user().user
+    fillers = [make_user().user for _ in range(3)]
+
+    def cost() -> tuple[int, list[str]]:
+        monkeypatch.setattr(BaseClient, "_make_api_call", counted)
+        calls.clear()
+        shown = len(tray.read(reader.user_id, 20, None)["items"])
+        monkeypatch.setattr(BaseClient, "_make_api_call", original)
+        return shown, list(calls)
+
+    for _ in range(5):  # fanned out
+        author = make_user().user
+        follows.follow(reader.user_id, author.username)
+        post_story(jobs, author.user_id)
+    assert cost() == (5, ["Query", "Query", "BatchGetItem"])  # tray partition, markers, page
+    for _ in range(3):
+        author = large_account(make_user, reader, *fillers)
+        post_story(jobs, author.user_id)
+    shown, large = cost()
+    assert shown == 8 and rows_of(author.user_id) == []
+    # Wave 1: 2 Queries; then 1 Query per large account + 1 BatchGetItem (close friends);
+    # wave 2: the page's BatchGetItem.
+    assert sorted(large) == ["BatchGetItem"] * 2 + ["Query"] * (2 + 3)
