@@ -172,3 +172,44 @@ def test_story_new_reaches_a_followers_live_socket_and_story_ready_the_author(
     assert new["author_id"] == author.user_id
     assert [e for e in mine if e["type"] == "story.ready"]
     assert not [e for e in other if e.get("type", "").startswith("story.")]
+
+
+def _latest(api: Api, who: Account) -> list[str]:
+    response = api.call("GET", "/stories", token=who.access_token)
+    assert response.status_code == 200, response.text
+    return [item["latest_story_id"] for item in response.json()["items"]]
+
+
+def test_a_large_accounts_stories_are_merged_into_trays_when_read(
+    api: Api, photo: bytes, local_cloud: RunningCloud
+) -> None:
+    # The test cloud's FEED_FANOUT_MAX_FOLLOWERS is 3: 4 followers make a large account, not
+    # fanned out (no tray rows), its live stories merged into each tray as it is read.
+    author = api.register()
+    friend, fan, muter, other = (api.register() for _ in range(4))
+    for follower in (friend, fan, muter, other):
+        _follow(api, follower, author)
+    added = api.call("PUT", f"/me/close-friends/{friend.username}", token=author.access_token)
+    assert added.status_code == 200
+    public = _post_story(api, author, photo)
+
+    eventually(lambda: _latest(api, fan) == [public], "the large account's story, merged")
+    secret = _post_story(api, author, photo, "close_friends")
+    eventually(lambda: _latest(api, friend) == [secret], "its close-friends story, merged")
+    assert _latest(api, fan) == [public] and _tray(api, api.register()) == []
+    assert api.call("POST", f"/users/{author.username}/mute", token=muter.access_token).ok
+    assert _tray(api, muter) == []
+    seen = api.call("POST", f"/stories/{public}/seen", token=fan.access_token)
+    assert seen.status_code == 200
+    assert api.call("GET", "/stories", token=fan.access_token).json()["items"][0]["seen"]
+
+    dynamodb = local_cloud.client("dynamodb")
+    trays = next(t for t in dynamodb.list_tables()["TableNames"] if t.endswith("-story-trays"))
+    written = dynamodb.query(
+        TableName=trays,
+        IndexName="trays_by_author",
+        KeyConditionExpression="author_id = :a",
+        ExpressionAttributeValues={":a": {"S": author.user_id}},
+    )["Items"]
+    # Only the fan's seen marker: no row per follower.
+    assert [i["entry_key"]["S"] for i in written] == [f"~seen#{author.user_id}"]
