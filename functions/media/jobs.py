@@ -135,7 +135,7 @@ def _story(upload: Upload, key: str, data: bytes) -> str:
     """A story's photo (its video went to ``video_stories``, by the slot's declared type)."""
     story_id, author_id = upload.story_id, upload.owner_id
     try:
-        processed = process_story(data)
+        processed = process_story(data, detector=settings().face_detector)
         # A photo the moderators removed is refused as a story too (as for a post).
         phash = fingerprint.of_bytes(data)
         if phash is not None and media.removed_near(phash):

@@ -8,9 +8,10 @@ a 500 px ``large`` and ``medium``), so every name always exists and the app pick
 A profile photo has two squares, ``large`` (320) and ``small`` (110), cut around the largest
 face (``avatar_box``).
 
-A story fills a phone's screen: ``story`` is the largest 9:16 box of the photo, centred (a
-cover crop, ``story_box``), at most 1080 x 1920, and ``preview`` the same at most 360 x 640
-(the tray, a reply's message). Never upscaled either: a small photo's story keeps its pixels.
+A story fills a phone's screen: ``story`` is the largest 9:16 box of the photo (a cover crop,
+``story_box``) placed on its faces as the thumb is, centred without any, at most 1080 x 1920,
+and ``preview`` the same at most 360 x 640 (the tray, a reply's message). Never upscaled
+either: a small photo's story keeps its pixels.
 """
 
 from __future__ import annotations
@@ -95,23 +96,62 @@ def cascade(large: Image.Image) -> tuple[Image.Image, Image.Image]:
 
 
 def square_box(width: int, height: int, faces: Sequence[Face]) -> tuple[int, int, int, int]:
-    """The largest square of a ``width`` x ``height`` image, centred on the faces if any.
-
-    Centred on the box that holds all of them, then pushed back inside the image. The
-    largest square rather than a close-up: the thumb stands for the whole photo in a grid.
-    """
+    """The largest square of a ``width`` x ``height`` image, centred on the faces if any
+    (``face_window``). The largest square rather than a close-up: the thumb stands for the
+    whole photo in a grid."""
     side = min(width, height)
-    if faces:
-        left = min(face.x for face in faces)
-        right = max(face.x + face.w for face in faces)
-        top = min(face.y for face in faces)
-        bottom = max(face.y + face.h for face in faces)
-        centre_x, centre_y = (left + right) / 2 * width, (top + bottom) / 2 * height
-    else:
-        centre_x, centre_y = width / 2, height / 2
-    x = min(max(round(centre_x - side / 2), 0), width - side)
-    y = min(max(round(centre_y - side / 2), 0), height - side)
-    return x, y, x + side, y + side
+    return face_window(width, height, side, side, faces)
+
+
+def face_window(
+    width: int, height: int, box_w: int, box_h: int, faces: Sequence[Face]
+) -> tuple[int, int, int, int]:
+    """A ``box_w`` x ``box_h`` window of a ``width`` x ``height`` image, centred on the faces,
+    then pushed back inside the image; without faces, the centre. The thumb's square and a
+    story's 9:16 box are both placed here, so both follow faces the same way.
+
+    On each axis the window holds as many whole faces as fit (``_faces_span``) and is centred
+    on the box that holds those: a group wider than the window keeps most of its people
+    whole, where centring on all of them could cut every one in half.
+    """
+    x = _place(width, box_w, [(face.x, face.x + face.w) for face in faces])
+    y = _place(height, box_h, [(face.y, face.y + face.h) for face in faces])
+    return x, y, x + box_w, y + box_h
+
+
+def _place(length: int, window: int, spans: Sequence[tuple[float, float]]) -> int:
+    """Where a ``window`` px run starts along an axis of ``length`` px holding ``spans``
+    (faces' start and end, fractions of the axis)."""
+    if window >= length:
+        return 0
+    chosen = _faces_span(length, window, spans)
+    if chosen is None:
+        return (length - window) // 2  # as FFmpeg's crop centres a story video's cut
+    centre = (chosen[0] + chosen[1]) / 2 * length
+    return min(max(round(centre - window / 2), 0), length - window)
+
+
+def _faces_span(
+    length: int, window: int, spans: Sequence[tuple[float, float]]
+) -> tuple[float, float] | None:
+    """The extent of the most faces that fit in ``window`` px together (ties: the most face,
+    then the one nearest the middle, where an uncut photo's subject usually is); all of them
+    when they fit. None without faces."""
+    if not spans:
+        return None
+    fraction = window / length
+    best: tuple[int, float, float] | None = None
+    extent: tuple[float, float] | None = None
+    # The best run starts at some face's start: try each (a photo has a few dozen at most).
+    for start, _ in spans:
+        inside = [(s, e) for s, e in spans if s >= start and e <= start + fraction]
+        if not inside:  # a face wider than the window: it is the run on its own
+            inside = [(s, e) for s, e in spans if s == start]
+        left, right = min(s for s, _ in inside), max(e for _, e in inside)
+        score = (len(inside), sum(e - s for s, e in inside), -abs((left + right) / 2 - 0.5))
+        if best is None or score > best:
+            best, extent = score, (left, right)
+    return extent
 
 
 def avatar_box(width: int, height: int, faces: Sequence[Face]) -> tuple[int, int, int, int]:
@@ -142,16 +182,16 @@ def square(image: Image.Image, box: tuple[int, int, int, int], side: int) -> Ima
     return image.resize((side, side), Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
 
 
-def story_box(width: int, height: int) -> tuple[int, int, int, int]:
-    """The largest 9:16 box of a ``width`` x ``height`` image, centred: a cover crop (a
-    landscape photo loses its sides, a panorama of a phone's height its top and bottom)."""
+def story_box(width: int, height: int, faces: Sequence[Face] = ()) -> tuple[int, int, int, int]:
+    """The largest 9:16 box of a ``width`` x ``height`` image: a cover crop (a landscape photo
+    loses its sides, a panorama of a phone's height its top and bottom), placed on the faces
+    as the thumb's square is (``face_window``: as many as fit), centred without any."""
     box_w, box_h = STORY_SIZE
     if width * box_h > height * box_w:  # wider than 9:16: full height
         w, h = max(1, round(height * box_w / box_h)), height
     else:
         w, h = width, max(1, round(width * box_h / box_w))
-    x, y = (width - w) // 2, (height - h) // 2
-    return x, y, x + w, y + h
+    return face_window(width, height, w, h, faces)
 
 
 def cover(image: Image.Image, box: tuple[int, int, int, int], size: tuple[int, int]) -> Image.Image:

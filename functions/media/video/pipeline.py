@@ -111,7 +111,8 @@ def process_story_video(
     return ProcessedStoryVideo(
         duration_ms=round(facts.duration_s * 1000),
         renditions=transcoded.renditions,
-        poster=process_story(frame.getvalue()),
+        # Centred as the clip is (one pass: its cut is fixed before any face is seen).
+        poster=process_story(frame.getvalue(), detector=None),
         poster_time_s=chosen.time_s,
         poster_reason=chosen.reason,
     )
