@@ -13,7 +13,8 @@ infra/template.yaml), so every DynamoDB call is a real HTTP round trip. Side by 
 (calls sent side by side share a wave). Then fan-out on write for an author with
 ``--followers`` followers: feed items written per second. Then the stories tray
 (``stories.tray.read``) of a reader following 10, 100 and 1,000 accounts with a live story
-each: calls, waves and time per page (``--tray-only`` runs just that).
+each: calls, waves and time per page, and of a reader following 10 such accounts and 1, 10
+or 50 large ones, merged at read time (``--tray-only`` runs just that).
 """
 
 from __future__ import annotations
@@ -294,6 +295,63 @@ def tray_bench(args: argparse.Namespace, user, log: CallLog | None = None) -> No
                 f"{waves(calls):>6} {ms:>8.1f}",
                 flush=True,
             )
+    tray_large_bench(args, user, log)
+
+
+def tray_large_bench(args: argparse.Namespace, user, log: CallLog) -> None:  # noqa: ANN001
+    """A reader following 10 fanned-out accounts and L large ones (no tray rows: each holds
+    the feed's marker, written by ``home.on_follow``), each with one live story: a page of 20
+    costs one Query per large account more, in one wave more."""
+    from datetime import UTC, datetime, timedelta
+
+    from chalicelib.core.ids import new_id, now_ms
+    from chalicelib.feed import home
+    from chalicelib.graph.models import Follow
+    from chalicelib.stories import tray
+    from chalicelib.stories.models import Story, TrayEntry
+
+    print("\nstories tray: 10 fanned-out accounts + L large ones, merged at read time")
+    print(f"{'L':>5} {'page':>5} {'items':>5} {'calls':>6} {'waves':>6} {'ms':>8}")
+    expires = datetime.now(UTC) + timedelta(hours=24)
+    for large_count in (1, 10, 50):
+        reader = user(f"tray_mixed{large_count}")
+        small = [user(f"tray_mixed{large_count}_s{n}") for n in range(10)]
+        large = [user(f"tray_mixed{large_count}_l{n}") for n in range(large_count)]
+        for author in large:
+            author.feed_pull = True  # what home.become_large leaves: a large account
+            author.save()
+        stories = {
+            author.user_id: Story(
+                new_id(),
+                author_id=author.user_id,
+                upload_id="-",
+                audience="everyone",
+                status="ready",
+                created_at=now_ms(),
+                expires_at=expires,
+            )
+            for author in [*small, *large]
+        }
+        with Follow.batch_write() as follows, Story.batch_write() as written:
+            for author_id, story in stories.items():
+                follows.save(Follow(reader.user_id, author_id, created_at=now_ms()))
+                written.save(story)
+        with TrayEntry.batch_write() as rows:
+            for author in small:
+                rows.save(tray.row(reader.user_id, stories[author.user_id]))
+        for author in large:
+            home.on_follow(reader.user_id, author.user_id)  # the marker, no tray row
+        reader_id = reader.user_id
+        samples = [
+            log.measure(lambda r=reader_id: tray.read(r, 20, None)) for _ in range(args.runs)
+        ]
+        page, _, calls = samples[-1]
+        ms = statistics.median(elapsed for _, elapsed, _ in samples) * 1000
+        print(
+            f"{large_count:>5} {20:>5} {len(page['items']):>5} {len(calls):>6} "
+            f"{waves(calls):>6} {ms:>8.1f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":
