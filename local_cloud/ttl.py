@@ -43,11 +43,17 @@ def ttl_tables(dynamodb: Any) -> dict[str, str]:
 class TtlSweeper(threading.Thread):
     """Deletes the expired items of the TTL tables every ``interval`` seconds."""
 
-    def __init__(self, dynamodb: Any, interval: float = DEFAULT_INTERVAL) -> None:
+    def __init__(
+        self,
+        dynamodb: Any,
+        interval: float = DEFAULT_INTERVAL,
+        tables: dict[str, str] | None = None,
+    ) -> None:
+        """``tables``: table → TTL attribute; by default every table with TTL on."""
         super().__init__(name="ttl-sweeper", daemon=True)
         self.interval = interval
         self._dynamodb = dynamodb
-        self.tables = ttl_tables(dynamodb)
+        self.tables = ttl_tables(dynamodb) if tables is None else tables
         self._keys: dict[str, list[str]] = {}
         self._stopped = threading.Event()
 

@@ -155,19 +155,45 @@ def _members_sight(viewer_id: str, shown: list[Conversation]) -> visibility.Sigh
 
 def accept(viewer_id: str, conversation_id: str) -> None:
     _, entry = membership(viewer_id, conversation_id)
-    entry.update(actions=[InboxEntry.folder.set(ACTIVE)])
+    entry.update(actions=[InboxEntry.folder.set(ACTIVE), InboxEntry.moved_by_restriction.remove()])
 
 
-def to_requests(member_id: str, other_id: str) -> bool:
-    """The 1:1 conversation of ``member_id`` with ``other_id``, if there is one, moves to
-    ``member_id``'s requests (a restriction; groups stay where they are, as their other
-    members are not restricted). True if it moved; idempotent."""
+def restricted(member_id: str, other_id: str) -> bool:
+    """``member_id`` restricted ``other_id``: their 1:1, if it is in ``member_id``'s active
+    folder, moves to the requests, marked as moved by the restriction (groups stay where they
+    are, as their other members are not restricted). True if it moved; idempotent."""
+    return _move(
+        member_id,
+        other_id,
+        [InboxEntry.folder.set(REQUEST), InboxEntry.moved_by_restriction.set(True)],
+        InboxEntry.folder == ACTIVE,
+    )
+
+
+def restriction_lifted(member_id: str, other_id: str) -> bool:
+    """The restriction is gone: a 1:1 it moved to the requests comes back to the active
+    folder, as it was. One that was a request before, or was accepted meanwhile, stays where it
+    is (the mark goes). True if it moved."""
+    moved = _move(
+        member_id,
+        other_id,
+        [InboxEntry.folder.set(ACTIVE), InboxEntry.moved_by_restriction.remove()],
+        InboxEntry.moved_by_restriction.exists() & (InboxEntry.folder == REQUEST),
+    )
+    if not moved:
+        _move(
+            member_id,
+            other_id,
+            [InboxEntry.moved_by_restriction.remove()],
+            InboxEntry.moved_by_restriction.exists(),
+        )
+    return moved
+
+
+def _move(member_id: str, other_id: str, actions: list, condition: Any) -> bool:
     entry = InboxEntry(member_id, direct_id(member_id, other_id))
     try:
-        entry.update(
-            actions=[InboxEntry.folder.set(REQUEST)],
-            condition=InboxEntry.conversation_id.exists() & (InboxEntry.folder != REQUEST),
-        )
+        entry.update(actions=actions, condition=InboxEntry.conversation_id.exists() & condition)
     except UpdateError as error:
         if error.cause_response_code == "ConditionalCheckFailedException":
             return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -44,6 +45,9 @@ class InboxEntry(Model):
     conversation_id = UnicodeAttribute(range_key=True)
     # active, or request: from someone the member does not follow, until accepted.
     folder = UnicodeAttribute(default="active")
+    # Set while a restriction keeps a 1:1 in requests that was active before it: lifting the
+    # restriction moves it back (``conversations.restriction_lifted``); accepting clears it.
+    moved_by_restriction = BooleanAttribute(null=True)
     updated_at = NumberAttribute()
     unread = NumberAttribute(default=0)
     last_read_id = UnicodeAttribute(null=True)

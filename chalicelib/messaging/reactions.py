@@ -1,8 +1,9 @@
 """The restricts stream (dispatched by chalicelib/streams.py): restricting someone moves the
-conversation you already have with them to your message requests, as a new one from them
-would land there (``conversations._folders``). Lifting the restriction moves nothing back:
-accepting the request does, as for any request. The restricted account is not told; its
-side of the conversation does not change."""
+active 1:1 conversation you already have with them to your message requests, as a new one
+from them would land there (``conversations._folders``); lifting the restriction moves it
+back. A conversation that was a request before stays one, and one you accepted meanwhile
+stays accepted. The restricted account is not told; its side of the conversation does not
+change."""
 
 from __future__ import annotations
 
@@ -15,4 +16,6 @@ Image = dict[str, Any] | None
 
 def on_restrict(old: Image, new: Image) -> None:
     if new and not old:
-        conversations.to_requests(new["restricter_id"], new["restricted_id"])
+        conversations.restricted(new["restricter_id"], new["restricted_id"])
+    elif old and not new:
+        conversations.restriction_lifted(old["restricter_id"], old["restricted_id"])

@@ -619,6 +619,16 @@ def undo_mute(cell: Cell, responses: list[requests.Response]) -> None:
 def undo_restrict(cell: Cell, responses: list[requests.Response]) -> None:
     if responses[0].status_code == 200:
         cell.call("DELETE", f"/users/{cell.owner.username}/restrict")
+    if cell.actor == "follower":
+        # Restricting moved the follower's 1:1 with the owner to its requests; lifting it moves
+        # it back through the restricts stream: wait, so that the next cell finds the world whole.
+        from tests.integration.conftest import eventually
+
+        def back() -> bool:
+            page = cell.json("GET", "/conversations?limit=100&folder=active")
+            return cell.owner.conversation_id in [c["conversation_id"] for c in page["items"]]
+
+        eventually(back, "the 1:1 back in the follower's active folder")
 
 
 def undo_like(cell: Cell, responses: list[requests.Response]) -> None:

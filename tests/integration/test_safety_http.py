@@ -145,11 +145,34 @@ def test_restricting_moves_the_chat_you_already_have_to_your_requests(api: Api) 
     assert chat["conversation_id"] not in folder_ids(owner, "active")
     # The restricted account is not told: its side is where it was.
     assert chat["conversation_id"] in folder_ids(pest, "active")
-    # Lifting the restriction moves nothing back; accepting the request does.
+    # Lifting the restriction moves it back, as it was.
     ok(api, "DELETE", f"/users/{pest.username}/restrict", owner)
-    assert chat["conversation_id"] in folder_ids(owner, "request")
-    ok(api, "POST", f"/conversations/{chat['conversation_id']}/accept", owner)
-    assert chat["conversation_id"] in folder_ids(owner, "active")
+    eventually(
+        lambda: chat["conversation_id"] in folder_ids(owner, "active"),
+        "the chat back in the restricter's inbox",
+    )
+    assert chat["conversation_id"] not in folder_ids(owner, "request")
+
+
+def test_a_request_stays_a_request_when_a_restriction_comes_and_goes(api: Api) -> None:
+    owner, stranger = api.register(), api.register()
+    chat = ok(api, "POST", "/conversations", stranger, {"usernames": [owner.username]})
+
+    def requests_of_owner() -> list[str]:
+        page = ok(api, "GET", "/conversations?folder=request", owner)
+        return [c["conversation_id"] for c in page["items"]]
+
+    assert chat["conversation_id"] in requests_of_owner()  # the owner does not follow it
+    ok(api, "POST", f"/users/{stranger.username}/restrict", owner)
+    ok(api, "DELETE", f"/users/{stranger.username}/restrict", owner)
+    # The stream delivers a table's changes in order: once a later restriction's move shows,
+    # it has handled both of these, and the request, never the restriction's to move, stayed.
+    friend = api.register()
+    ok(api, "POST", f"/users/{friend.username}/follow", owner)
+    theirs = ok(api, "POST", "/conversations", friend, {"usernames": [owner.username]})
+    ok(api, "POST", f"/users/{friend.username}/restrict", owner)
+    eventually(lambda: theirs["conversation_id"] in requests_of_owner(), "the later move")
+    assert chat["conversation_id"] in requests_of_owner()
 
 
 def test_hidden_words_hide_comments_and_requests_from_the_owner_only(
