@@ -231,12 +231,28 @@ def run(args: argparse.Namespace) -> None:
     tray_bench(args, user, log)
 
 
+def live_story(author_id: str, expires):  # noqa: ANN001, ANN201 - chalicelib loads late
+    """A ready story of everyone's, as the media function and the stream leave one."""
+    from chalicelib.core.ids import new_id, now_ms
+    from chalicelib.stories.models import Story
+
+    return Story(
+        new_id(),
+        author_id=author_id,
+        upload_id="-",
+        audience="everyone",
+        status="ready",
+        created_at=now_ms(),
+        expires_at=expires,
+    )
+
+
 def tray_bench(args: argparse.Namespace, user, log: CallLog | None = None) -> None:  # noqa: ANN001
     """The tray for 10, 100 and 1,000 accounts followed, each with one live story: the rows
     the stories stream would have written (``tray.row``), then pages of 20 and of 100."""
     from datetime import UTC, datetime, timedelta
 
-    from chalicelib.core.ids import new_id, now_ms
+    from chalicelib.core.ids import now_ms
     from chalicelib.graph.models import Follow
     from chalicelib.stories import tray
     from chalicelib.stories.models import Story, TrayEntry
@@ -250,18 +266,7 @@ def tray_bench(args: argparse.Namespace, user, log: CallLog | None = None) -> No
     for count in (10, 100, 1000):
         reader = user(f"tray_reader{count}")
         authors = [user(f"tray{count}_{n}") for n in range(count)]
-        stories = [
-            Story(
-                new_id(),
-                author_id=author.user_id,
-                upload_id="-",
-                audience="everyone",
-                status="ready",
-                created_at=now_ms(),
-                expires_at=expires,
-            )
-            for author in authors
-        ]
+        stories = [live_story(author.user_id, expires) for author in authors]
         with Follow.batch_write() as follows, Story.batch_write() as written:
             for author, story in zip(authors, stories, strict=True):
                 follows.save(Follow(reader.user_id, author.user_id, created_at=now_ms()))
@@ -304,7 +309,7 @@ def tray_large_bench(args: argparse.Namespace, user, log: CallLog) -> None:  # n
     costs one Query per large account more, in one wave more."""
     from datetime import UTC, datetime, timedelta
 
-    from chalicelib.core.ids import new_id, now_ms
+    from chalicelib.core.ids import now_ms
     from chalicelib.feed import home
     from chalicelib.graph.models import Follow
     from chalicelib.stories import tray
@@ -320,18 +325,8 @@ def tray_large_bench(args: argparse.Namespace, user, log: CallLog) -> None:  # n
         for author in large:
             author.feed_pull = True  # what home.become_large leaves: a large account
             author.save()
-        stories = {
-            author.user_id: Story(
-                new_id(),
-                author_id=author.user_id,
-                upload_id="-",
-                audience="everyone",
-                status="ready",
-                created_at=now_ms(),
-                expires_at=expires,
-            )
-            for author in [*small, *large]
-        }
+        everyone = [*small, *large]
+        stories = {author.user_id: live_story(author.user_id, expires) for author in everyone}
         with Follow.batch_write() as follows, Story.batch_write() as written:
             for author_id, story in stories.items():
                 follows.save(Follow(reader.user_id, author_id, created_at=now_ms()))

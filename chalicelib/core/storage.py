@@ -1,5 +1,6 @@
 """The media bucket, for every context that shows or stores what the media function made:
-post renditions (``posts/…``) and profile photos (``avatars/…``).
+post renditions (``posts/…``) and profile photos (``avatars/…``); and ``download``, how the
+media function brings an upload to its scratch disk.
 
 URLs are presigned GETs signed here, with the process's credentials: no call to S3, so a
 page of posts or people costs no round trip for its images.
@@ -7,7 +8,9 @@ page of posts or people costs no round trip for its images.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable
+from pathlib import Path
 
 from chalicelib.core.clients import client
 from chalicelib.core.settings import settings
@@ -43,3 +46,12 @@ def delete_media(keys: Iterable[str]) -> None:
     for start in range(0, len(wanted), _DELETE_BATCH):
         chunk = [{"Key": key} for key in wanted[start : start + _DELETE_BATCH]]
         s3.delete_objects(Bucket=bucket, Delete={"Objects": chunk, "Quiet": True})
+
+
+def download(bucket: str, key: str, path: Path) -> Path:
+    """The object streamed to ``path`` (the media function's scratch disk: a video is too big
+    to hold in memory), a megabyte at a time."""
+    body = client("s3").get_object(Bucket=bucket, Key=key)["Body"]
+    with path.open("wb") as file:
+        shutil.copyfileobj(body, file, 1024 * 1024)
+    return path

@@ -13,14 +13,12 @@ recorded), and is refused with ``TOO_HEAVY`` when not.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 
 import mediaconvert_jobs
 from chalicelib.connections import registry
 from chalicelib.core import storage
-from chalicelib.core.clients import client
 from chalicelib.core.observability import logger
 from chalicelib.core.settings import settings
 from chalicelib.core.uploads import Upload
@@ -43,10 +41,7 @@ def handle(upload: Upload, bucket: str, key: str) -> bool:
     index = int(upload.image_index)
     with tempfile.TemporaryDirectory(prefix="video-") as scratch:
         work = Path(scratch)
-        source = work / "upload"
-        body = client("s3").get_object(Bucket=bucket, Key=key)["Body"]
-        with source.open("wb") as file:
-            shutil.copyfileobj(body, file, 1024 * 1024)
+        source = storage.download(bucket, key, work / "upload")
         try:
             facts = probe(source, max_seconds=s.video_max_seconds, max_bytes=s.video_max_bytes)
             if too_heavy(facts, s.video_function_budget):

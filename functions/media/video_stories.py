@@ -17,13 +17,11 @@ A 60 s 4K clip at 60 fps is; at 30 fps it is not.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 
 from chalicelib.connections import registry
 from chalicelib.core import storage
-from chalicelib.core.clients import client
 from chalicelib.core.observability import logger
 from chalicelib.core.settings import settings
 from chalicelib.core.uploads import Upload
@@ -48,10 +46,7 @@ def handle(upload: Upload, bucket: str, key: str) -> str:
     story_id, author_id = upload.story_id, upload.owner_id
     with tempfile.TemporaryDirectory(prefix="story-video-") as scratch:
         work = Path(scratch)
-        source = work / "upload"
-        body = client("s3").get_object(Bucket=bucket, Key=key)["Body"]
-        with source.open("wb") as file:
-            shutil.copyfileobj(body, file, 1024 * 1024)
+        source = storage.download(bucket, key, work / "upload")
         try:
             facts = check_story(
                 source,
