@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.indexes import KeysOnlyProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -68,6 +68,18 @@ def save_unless_there(item: Model, condition: Any) -> bool:
     try:
         item.save(condition=condition)
     except PutError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
+
+
+def update_if(item: Model, actions: list, condition: Any) -> bool:
+    """Update ``item`` if ``condition`` holds: False if it did not, so a move that happened
+    already (or must not happen) is told apart from a failure."""
+    try:
+        item.update(actions=actions, condition=condition)
+    except UpdateError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise
         return False

@@ -19,10 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pynamodb.exceptions import UpdateError
-
 from chalicelib.accounts.models import User
-from chalicelib.core.dynamodb import pool
+from chalicelib.core.dynamodb import pool, update_if
 from chalicelib.core.pagination import Page, decode_position, encode_position
 from chalicelib.core.settings import settings
 from chalicelib.feed.models import FeedEntry
@@ -109,12 +107,8 @@ def followee_is_large(user: User) -> bool:
 def become_large(author: User) -> None:
     """The first post after an account outgrew fan-out: give every follower a marker, once.
     (An account that shrinks again stays read-merged; both ways show the same feed.)"""
-    try:
-        author.update(actions=[User.feed_pull.set(True)], condition=User.feed_pull.does_not_exist())
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return  # done before
-        raise
+    if not update_if(author, [User.feed_pull.set(True)], User.feed_pull.does_not_exist()):
+        return  # done before
     with FeedEntry.batch_write() as batch:
         for follower in followers_of(author.user_id):
             batch.save(

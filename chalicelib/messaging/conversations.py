@@ -16,10 +16,14 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
-
 from chalicelib.accounts import hidden_words, profiles
-from chalicelib.core.dynamodb import Transaction, TransactionCancelled, batch_get, existing_keys
+from chalicelib.core.dynamodb import (
+    Transaction,
+    TransactionCancelled,
+    batch_get,
+    existing_keys,
+    update_if,
+)
 from chalicelib.core.errors import Conflict, Forbidden, NotFound, ValidationError
 from chalicelib.core.ids import new_id, now_ms
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
@@ -172,33 +176,19 @@ def restricted(member_id: str, other_id: str) -> bool:
 
 def restriction_lifted(member_id: str, other_id: str) -> bool:
     """The restriction is gone: a 1:1 it moved to the requests comes back to the active
-    folder, as it was. One that was a request before, or was accepted meanwhile, stays where it
-    is (the mark goes). True if it moved."""
-    moved = _move(
+    folder, as it was. One that was a request before has no mark and stays one; one accepted
+    meanwhile lost its mark then (``accept``). True if it moved."""
+    return _move(
         member_id,
         other_id,
         [InboxEntry.folder.set(ACTIVE), InboxEntry.moved_by_restriction.remove()],
-        InboxEntry.moved_by_restriction.exists() & (InboxEntry.folder == REQUEST),
+        InboxEntry.moved_by_restriction.exists(),
     )
-    if not moved:
-        _move(
-            member_id,
-            other_id,
-            [InboxEntry.moved_by_restriction.remove()],
-            InboxEntry.moved_by_restriction.exists(),
-        )
-    return moved
 
 
 def _move(member_id: str, other_id: str, actions: list, condition: Any) -> bool:
     entry = InboxEntry(member_id, direct_id(member_id, other_id))
-    try:
-        entry.update(actions=actions, condition=InboxEntry.conversation_id.exists() & condition)
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return update_if(entry, actions, InboxEntry.conversation_id.exists() & condition)
 
 
 def add_members(viewer_id: str, conversation_id: str, usernames: object) -> None:

@@ -5,8 +5,7 @@ of ``processing``. What the media function imports (functions/media/jobs.py), wi
 
 from __future__ import annotations
 
-from pynamodb.exceptions import UpdateError
-
+from chalicelib.core.dynamodb import update_if
 from chalicelib.stories.models import Story, StoryRendition
 
 PROCESSING, READY, FAILED = "processing", "ready", "failed"
@@ -58,10 +57,4 @@ def exists(story_id: str) -> bool:
 
 
 def _finish(actions: list, story_id: str) -> bool:
-    try:
-        Story(story_id).update(actions=actions, condition=Story.status == PROCESSING)
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return update_if(Story(story_id), actions, Story.status == PROCESSING)
