@@ -4,13 +4,12 @@ which run for which table) and its logic; docs/architecture.md is the map."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Chalice, Response
 from chalice.app import DynamoDBEvent, SQSEvent, WebsocketEvent
 
 from chalicelib import streams
-from chalicelib.accounts import jobs as account_jobs
 from chalicelib.accounts import sessions
 from chalicelib.accounts.routes import auth as sign_in
 from chalicelib.accounts.routes import avatar as profile_photo
@@ -20,21 +19,30 @@ from chalicelib.accounts.routes import sessions as my_sessions
 from chalicelib.connections import registry
 from chalicelib.connections.endpoint import configure_websocket_api
 from chalicelib.core import clients, http
+from chalicelib.core.deferred import deferred
 from chalicelib.core.settings import settings
 from chalicelib.discovery import routes as discovery
 from chalicelib.feed import routes as feed
 from chalicelib.graph import routes as graph
-from chalicelib.interactions import log as interaction_log
 from chalicelib.lifecycle import routes as lifecycle
-from chalicelib.messaging import realtime
 from chalicelib.messaging import routes as messaging
 from chalicelib.moderation import routes as moderation
 from chalicelib.notifications import routes as notifications
-from chalicelib.posts import media
 from chalicelib.posts import routes as posts
 from chalicelib.recommendations import routes as recommendations
 from chalicelib.search import routes as search
 from chalicelib.stories import routes as stories
+
+if TYPE_CHECKING:  # what the websocket and queue handlers use, imported on their first call
+    from chalicelib.accounts import jobs as account_jobs
+    from chalicelib.interactions import log as interaction_log
+    from chalicelib.messaging import realtime
+    from chalicelib.posts import media
+else:
+    account_jobs = deferred("chalicelib.accounts", "jobs")
+    interaction_log = deferred("chalicelib.interactions", "log")
+    realtime = deferred("chalicelib.messaging", "realtime")
+    media = deferred("chalicelib.posts", "media")
 
 app = Chalice(app_name="glimpse")
 # One middleware guards every route; the accounts context says who a bearer token is.

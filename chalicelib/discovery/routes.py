@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from chalicelib.core.deferred import deferred
 from chalicelib.core.http import ApiBlueprint, caller, page_args
-from chalicelib.discovery import hashtags, places
+
+if TYPE_CHECKING:  # imported on a route's first call: chalicelib/core/deferred.py
+    from chalicelib.discovery import hashtags, places
+else:
+    hashtags, places = deferred("chalicelib.discovery", "hashtags, places")
 
 tags = ApiBlueprint(__name__)  # url_prefix /tags
 place_pages = ApiBlueprint(__name__)  # url_prefix /places

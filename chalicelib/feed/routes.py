@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Response
 
+from chalicelib.core.deferred import deferred
 from chalicelib.core.http import ApiBlueprint, caller, page_args
-from chalicelib.feed import activity, home
+
+if TYPE_CHECKING:  # imported on a route's first call: chalicelib/core/deferred.py
+    from chalicelib.feed import activity, home
+else:
+    activity, home = deferred("chalicelib.feed", "activity, home")
 
 home_feed = ApiBlueprint(__name__)  # url_prefix /feed
 news = ApiBlueprint(__name__)  # url_prefix /activity

@@ -5,12 +5,19 @@ follow requests to you (/me/follow-requests), and your own edges (/me/blocked,
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Response
 
+from chalicelib.core.deferred import deferred
 from chalicelib.core.http import ApiBlueprint, caller, page_args
-from chalicelib.graph import blocks, follows, mutes, people, restricts
+
+if TYPE_CHECKING:  # imported on a route's first call: chalicelib/core/deferred.py
+    from chalicelib.graph import blocks, follows, mutes, people, restricts
+else:
+    blocks, follows, mutes, people, restricts = deferred(
+        "chalicelib.graph", "blocks, follows, mutes, people, restricts"
+    )
 
 users = ApiBlueprint(__name__)  # url_prefix /users
 requests = ApiBlueprint(__name__)  # url_prefix /me/follow-requests

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Response
 
-from chalicelib.accounts import closing
+from chalicelib.core.deferred import deferred
 from chalicelib.core.http import ApiBlueprint, caller, json_body
-from chalicelib.lifecycle import export
+
+if TYPE_CHECKING:  # imported on a route's first call: chalicelib/core/deferred.py
+    from chalicelib.accounts import closing
+    from chalicelib.lifecycle import export
+else:
+    closing = deferred("chalicelib.accounts", "closing")
+    export = deferred("chalicelib.lifecycle", "export")
 
 account = ApiBlueprint(__name__)  # url_prefix /me
 

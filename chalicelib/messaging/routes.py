@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Response
 
+from chalicelib.core.deferred import deferred
 from chalicelib.core.http import ApiBlueprint, caller, json_body, page_args
-from chalicelib.messaging import conversations, messages
+
+if TYPE_CHECKING:  # imported on a route's first call: chalicelib/core/deferred.py
+    from chalicelib.messaging import conversations, messages
+else:
+    conversations, messages = deferred("chalicelib.messaging", "conversations, messages")
 
 dms = ApiBlueprint(__name__)  # url_prefix /conversations
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Response
 
+from chalicelib.core.deferred import deferred
 from chalicelib.core.http import ApiBlueprint, caller, json_body
-from chalicelib.notifications import devices, preferences
+
+if TYPE_CHECKING:  # imported on a route's first call: chalicelib/core/deferred.py
+    from chalicelib.notifications import devices, preferences
+else:
+    devices, preferences = deferred("chalicelib.notifications", "devices, preferences")
 
 my_devices = ApiBlueprint(__name__)  # url_prefix /me/devices
 my_notifications = ApiBlueprint(__name__)  # url_prefix /me/notifications

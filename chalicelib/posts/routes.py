@@ -4,13 +4,21 @@ profile's grid (/users/{username}/posts), the posts an account is tagged on
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Response
 
-from chalicelib.core import uploads
+from chalicelib.core.deferred import deferred
 from chalicelib.core.http import ApiBlueprint, caller, json_body, page_args
-from chalicelib.posts import authoring, cards, comments, likes, saves, tags
+
+if TYPE_CHECKING:  # imported on a route's first call: chalicelib/core/deferred.py
+    from chalicelib.core import uploads
+    from chalicelib.posts import authoring, cards, comments, likes, saves, tags
+else:
+    uploads = deferred("chalicelib.core", "uploads")
+    authoring, cards, comments, likes, saves, tags = deferred(
+        "chalicelib.posts", "authoring, cards, comments, likes, saves, tags"
+    )
 
 upload_slots = ApiBlueprint(__name__)  # url_prefix /uploads
 posts_api = ApiBlueprint(__name__)  # url_prefix /posts

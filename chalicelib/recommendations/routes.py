@@ -4,12 +4,17 @@ folder: no one prefix fits them."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Response
 
+from chalicelib.core.deferred import deferred
 from chalicelib.core.http import ApiBlueprint, caller, json_body, page_args
-from chalicelib.recommendations import events, explore, hide
+
+if TYPE_CHECKING:  # imported on a route's first call: chalicelib/core/deferred.py
+    from chalicelib.recommendations import events, explore, hide
+else:
+    events, explore, hide = deferred("chalicelib.recommendations", "events, explore, hide")
 
 recommended = ApiBlueprint(__name__)
 

@@ -4,13 +4,21 @@ profile's live stories (/users/{username}/stories), your close friends
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Response
 
-from chalicelib.accounts import profiles
+from chalicelib.core.deferred import deferred
 from chalicelib.core.http import ApiBlueprint, caller, json_body, page_args
-from chalicelib.stories import authoring, close_friends, highlights, reading, reply, seen, tray
+
+if TYPE_CHECKING:  # imported on a route's first call: chalicelib/core/deferred.py
+    from chalicelib.accounts import profiles
+    from chalicelib.stories import authoring, close_friends, highlights, reading, reply, seen, tray
+else:
+    profiles = deferred("chalicelib.accounts", "profiles")
+    authoring, close_friends, highlights, reading, reply, seen, tray = deferred(
+        "chalicelib.stories", "authoring, close_friends, highlights, reading, reply, seen, tray"
+    )
 
 stories_api = ApiBlueprint(__name__)  # url_prefix /stories
 profile_stories = ApiBlueprint(__name__)  # url_prefix /users/{username}/stories

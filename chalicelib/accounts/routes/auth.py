@@ -3,13 +3,18 @@ needed)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Response
 
-from chalicelib.accounts import auth, profiles
-from chalicelib.accounts.tokens import AccessToken
+from chalicelib.core.deferred import deferred
 from chalicelib.core.http import ApiBlueprint, json_body
+
+if TYPE_CHECKING:  # imported on a route's first call: chalicelib/core/deferred.py
+    from chalicelib.accounts import auth, profiles
+    from chalicelib.accounts.tokens import AccessToken
+else:
+    auth, profiles = deferred("chalicelib.accounts", "auth, profiles")
 
 sign_in = ApiBlueprint(__name__)  # url_prefix /auth
 

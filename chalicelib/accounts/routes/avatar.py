@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Response
 
-from chalicelib.accounts import avatars
+from chalicelib.core.deferred import deferred
 from chalicelib.core.http import ApiBlueprint, caller, json_body
+
+if TYPE_CHECKING:  # imported on a route's first call: chalicelib/core/deferred.py
+    from chalicelib.accounts import avatars
+else:
+    avatars = deferred("chalicelib.accounts", "avatars")
 
 avatar = ApiBlueprint(__name__)  # url_prefix /me
 

@@ -3,12 +3,17 @@ password) and asking for another verification mail (/me)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Response
 
-from chalicelib.accounts import recovery, verification
+from chalicelib.core.deferred import deferred
 from chalicelib.core.http import ApiBlueprint, caller, json_body
+
+if TYPE_CHECKING:  # imported on a route's first call: chalicelib/core/deferred.py
+    from chalicelib.accounts import recovery, verification
+else:
+    recovery, verification = deferred("chalicelib.accounts", "recovery, verification")
 
 mail_links = ApiBlueprint(__name__)  # url_prefix /auth
 my_email = ApiBlueprint(__name__)  # url_prefix /me

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.accounts import hidden_words, profiles
+from chalicelib.core.deferred import deferred
 from chalicelib.core.http import ApiBlueprint, caller, json_body
+
+if TYPE_CHECKING:  # imported on a route's first call: chalicelib/core/deferred.py
+    from chalicelib.accounts import hidden_words, profiles
+else:
+    hidden_words, profiles = deferred("chalicelib.accounts", "hidden_words, profiles")
 
 me = ApiBlueprint(__name__)  # url_prefix /me
 

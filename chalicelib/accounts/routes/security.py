@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Response
 
-from chalicelib.accounts import auth, profiles, two_factor
+from chalicelib.core.deferred import deferred
 from chalicelib.core.http import ApiBlueprint, caller, json_body
+
+if TYPE_CHECKING:  # imported on a route's first call: chalicelib/core/deferred.py
+    from chalicelib.accounts import auth, profiles, two_factor
+else:
+    auth, profiles, two_factor = deferred("chalicelib.accounts", "auth, profiles, two_factor")
 
 security = ApiBlueprint(__name__)  # url_prefix /me
 
