@@ -6,20 +6,22 @@ the pinned versions the Lambda runtime would provide), then imports it in fresh,
 interpreters (``-I -S``: only the package and the stdlib on sys.path) with the environment
 of a deployed stage (tracing on). Prints the median import times, their ratio to
 ``import boto3`` (target: at most 1.3x), the floor of the libraries every route needs
-without any of our code, what shipping .pyc saves, a per-package breakdown
-from ``-X importtime`` and the slowest modules.
+without any of our code, what a cold container's first request adds (a route's logic is
+imported on its first call, chalicelib/core/deferred.py), what shipping .pyc saves, a
+per-package breakdown from ``-X importtime`` and the slowest modules.
 
     .venv/bin/python bench/cold_start/run.py [--runs 15]
 
 Exits 0 when the target is missed (it is a measurement), 1 when ``import app`` fails, makes
-a network call or drags numpy, Pillow or dlib in. The package is cached under
-.local/bench/cold_start/<hash of the requirements>/deps; app.py and chalicelib are copied
-afresh on every run.
+a network call or drags numpy, Pillow or dlib in (itself or through any route's logic).
+The package is cached under .local/bench/cold_start/<hash of the requirements>/deps; app.py
+and chalicelib are copied afresh on every run.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -37,7 +39,16 @@ ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / ".local" / "bench" / "cold_start"
 TARGET_RATIO = 1.3
 FORBIDDEN = ("numpy", "PIL", "dlib")
-LIBRARIES = "chalice, jwt, pynamodb.models, chalicelib.core.observability"
+LIBRARIES = "import chalice, jwt, pynamodb.models, chalicelib.core.observability"
+# What a cold container imports before its first request's handler runs: app.py, then the
+# modules that route defers (chalicelib/core/deferred.py). Three first requests, and a
+# container that has served every route (the whole of what app.py imported before deferring).
+FIRST_REQUESTS = {
+    "+ GET /feed": "import app, chalicelib.feed.home",
+    "+ POST /auth/refresh": "import app, chalicelib.accounts.auth",
+    "+ a websocket message": "import app, chalicelib.messaging.realtime",
+    "+ every route": "import app; from chalicelib.core import deferred; deferred.import_all()",
+}
 # Provided by the Lambda runtime, pinned like the dev environment for a fair comparison.
 RUNTIME_PINS = ("boto3", "botocore")
 
@@ -67,7 +78,7 @@ import sys, time
 sys.path.insert(0, {pkg!r})
 sys.stderr.write("--import--\\n"); sys.stderr.flush()
 t, c = time.perf_counter(), time.process_time()
-import {module}
+{statement}
 ms, cpu = (time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000
 import json
 print(json.dumps({{"ms": ms, "cpu": cpu, "modules": sorted(sys.modules), "path": sys.path}}))
@@ -168,22 +179,23 @@ def bytecode_files(pkg: Path) -> int:
 
 def probe(
     pkg: Path,
-    module: str,
+    statement: str,
     *,
     write_bytecode: bool = True,
     importtime: bool = False,
     no_network: bool = False,
 ) -> Sample:
-    """Import ``module`` in a fresh interpreter that sees only ``pkg`` and the stdlib."""
+    """Run ``statement`` (imports) in a fresh interpreter that sees only ``pkg`` and the
+    stdlib."""
     flags = ["-I", "-S"] + ([] if write_bytecode else ["-B"])
     flags += ["-X", "importtime"] if importtime else []
-    code = (NO_NETWORK if no_network else "") + PROBE.format(pkg=str(pkg), module=module)
+    code = (NO_NETWORK if no_network else "") + PROBE.format(pkg=str(pkg), statement=statement)
     env = ENV | {"LAMBDA_TASK_ROOT": str(pkg)}  # Powertools and X-Ray look for it
     done = subprocess.run(
         [sys.executable, *flags, "-c", code], env=env, capture_output=True, text=True
     )
     if done.returncode:
-        sys.exit(f"FAILED: `import {module}` from {pkg}:\n{done.stderr[-4000:]}")
+        sys.exit(f"FAILED: `{statement}` from {pkg}:\n{done.stderr[-4000:]}")
     out = json.loads(done.stdout.splitlines()[-1])
     return Sample(out["ms"], out["cpu"], out["modules"], out["path"], done.stderr)
 
@@ -235,6 +247,11 @@ def print_times(times: dict[str, list[float]], runs: int, pkg: Path) -> None:
     ratio = app / boto3
     verdict = "met" if ratio <= TARGET_RATIO else "MISSED"
     print(f"  target: app <= {TARGET_RATIO}x boto3 ... {verdict} ({ratio:.2f}x)")
+    first = {name: median[name] / boto3 for name in FIRST_REQUESTS}
+    print(
+        "  a cold container's first request adds its route's logic: "
+        + ", ".join(f"{name[2:]} {value:.2f}x" for name, value in first.items())
+    )
     floor = median["libraries alone"]
     print(
         f"  chalicelib and app.py add {app - floor:.0f} ms to their libraries' {floor:.0f} ms "
@@ -283,7 +300,8 @@ def main() -> int:
     source = stage_package(deps, deps.with_name("pkg-nopyc"), compiled=False)
     pyc_before = bytecode_files(compiled)
 
-    check = probe(compiled, "app", no_network=True)  # exits if the import touches the network
+    # Exits if the import touches the network; every route's logic, so none drags numpy in.
+    check = probe(compiled, FIRST_REQUESTS["+ every route"], no_network=True)
     leaked = [p for p in check.path if "site-packages" in p]
     forbidden = [m for m in check.modules if m.split(".")[0] in FORBIDDEN]
     if forbidden:
@@ -294,12 +312,16 @@ def main() -> int:
         return 1
 
     variants = {
-        "import boto3": lambda: probe(compiled, "boto3"),
+        "import boto3": lambda: probe(compiled, "import boto3"),
         # The floor: what every route needs before any of chalicelib (Chalice, PynamoDB,
         # pyjwt, Powertools' Logger/Tracer/Metrics with X-Ray patching botocore).
         "libraries alone": lambda: probe(compiled, LIBRARIES),
-        "import app": lambda: probe(compiled, "app"),
-        "import app, no .pyc": lambda: probe(source, "app", write_bytecode=False),
+        "import app": lambda: probe(compiled, "import app"),
+        **{
+            name: functools.partial(probe, compiled, statement)
+            for name, statement in FIRST_REQUESTS.items()
+        },
+        "import app, no .pyc": lambda: probe(source, "import app", write_bytecode=False),
     }
     for run in variants.values():  # warms the page cache; discarded
         run()
@@ -310,7 +332,9 @@ def main() -> int:
             sample = run()
             times[name].append(sample.ms)
             cpu[name].append(sample.cpu)
-    trees = [import_tree(probe(compiled, "app", importtime=True).stderr) for _ in range(runs)]
+    trees = [
+        import_tree(probe(compiled, "import app", importtime=True).stderr) for _ in range(runs)
+    ]
 
     print_times(times, runs, compiled)
     # CPU time is what a loaded machine distorts least (waiting for a core is not counted):
@@ -321,8 +345,9 @@ def main() -> int:
         f"{app_cpu / boto3_cpu:.2f}x; load average {os.getloadavg()[0]:.2f} at the end"
     )
     print(
-        f"  modules loaded: app {len(check.modules)}, boto3 alone "
-        f"{len(probe(compiled, 'boto3').modules)}; numpy, PIL, dlib: none; network calls: none"
+        f"  modules loaded: app {len(probe(compiled, 'import app').modules)}, with every "
+        f"route's {len(check.modules)}, boto3 alone {len(probe(compiled, 'import boto3').modules)}"
+        "; numpy, PIL, dlib: none; network calls: none"
     )
     print_breakdown(trees, runs)
 
