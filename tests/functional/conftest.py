@@ -3,9 +3,11 @@ tables created by deploying infra/template.yaml, so they see the real keys and i
 
 from __future__ import annotations
 
+import contextlib
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,3 +54,28 @@ def make_user(aws: None):
         return signed_in
 
     return make
+
+
+@pytest.fixture
+def aws_calls(monkeypatch: pytest.MonkeyPatch) -> Callable[[], contextlib.AbstractContextManager]:
+    """``with aws_calls() as calls:`` — the AWS operations the block makes, in order
+    (``"Query"``, ``"SendMessage"``): what a path costs in round trips, and whether two
+    paths do the same work."""
+    from botocore.client import BaseClient
+
+    @contextlib.contextmanager
+    def recording() -> Iterator[list[str]]:
+        calls: list[str] = []
+        original = BaseClient._make_api_call
+
+        def counted(client: Any, operation: str, params: dict) -> Any:
+            calls.append(operation)
+            return original(client, operation, params)
+
+        monkeypatch.setattr(BaseClient, "_make_api_call", counted)
+        try:
+            yield calls
+        finally:
+            monkeypatch.setattr(BaseClient, "_make_api_call", original)
+
+    return recording

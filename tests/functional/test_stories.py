@@ -173,27 +173,15 @@ def test_seen_is_idempotent_puts_unseen_first_and_viewers_are_the_owners(jobs, m
     _ = old_story
 
 
-def tray_calls(monkeypatch: pytest.MonkeyPatch, reader_id: str) -> tuple[int, list[str]]:
+def tray_calls(aws_calls: Any, reader_id: str) -> tuple[int, list[str]]:
     """The items of one tray page read now, and the AWS calls it made, in order."""
-    from botocore.client import BaseClient
-
-    calls: list[str] = []
-    original = BaseClient._make_api_call
-
-    def counted(client: Any, operation: str, params: dict) -> Any:
-        calls.append(operation)
-        return original(client, operation, params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", counted)
-    try:
+    with aws_calls() as calls:
         shown = len(tray.read(reader_id, 20, None)["items"])
-    finally:
-        monkeypatch.setattr(BaseClient, "_make_api_call", original)
     return shown, calls
 
 
 def test_the_tray_costs_the_same_round_trips_for_5_or_40_accounts(
-    jobs, make_user, monkeypatch
+    jobs, make_user, aws_calls
 ) -> None:
     def cost(count: int) -> tuple[int, list[str]]:
         reader = make_user().user
@@ -206,7 +194,7 @@ def test_the_tray_costs_the_same_round_trips_for_5_or_40_accounts(
             )
             Story(story.story_id).update(actions=[Story.status.set("ready")])
             tray.refresh(author.user_id)
-        return tray_calls(monkeypatch, reader.user_id)
+        return tray_calls(aws_calls, reader.user_id)
 
     small, large = cost(5), cost(40)
     assert small[0] == 5 and large[0] == 20  # a page of 20
@@ -630,13 +618,13 @@ def test_large_and_fanned_out_accounts_order_together_unseen_first(
 
 
 def test_the_tray_with_large_accounts_costs_one_query_per_large_account_more(
-    jobs, make_user, small_fanout, monkeypatch
+    jobs, make_user, small_fanout, aws_calls
 ) -> None:
     reader = make_user().user
     fillers = [make_user().user for _ in range(3)]
 
     def cost() -> tuple[int, list[str]]:
-        return tray_calls(monkeypatch, reader.user_id)
+        return tray_calls(aws_calls, reader.user_id)
 
     for _ in range(5):  # fanned out
         author = make_user().user
