@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
-from chalicelib.accounts import auth, jobs, profiles, verification
+from chalicelib.accounts import auth, jobs, profiles, recovery, verification
 from chalicelib.core.settings import settings
 
 PASSWORD = "pw-12345678"
@@ -118,6 +118,23 @@ def test_a_registration_racing_for_an_address_is_quiet_too(
     assert auth.find_by_login(owner.email).user_id == owner.user_id
     sent = outbox()
     assert to(sent, owner.email) == ["Someone tried to sign up with your email address"]
+
+
+def test_forgot_does_the_same_work_whether_or_not_the_login_has_an_account(
+    outbox: Any, aws_calls: Any
+) -> None:
+    # What makes the request take the same time for any login: it reads nothing, it only
+    # queues the login (bench/recovery measures the times over HTTP side by side).
+    user = auth.register("f_" + secrets.token_hex(4), address(), PASSWORD).user
+    outbox()
+    logins = [user.username, user.email, "nobody_" + secrets.token_hex(4), address()]
+    for login in logins:
+        with aws_calls() as calls:
+            recovery.forgot(login)
+        assert calls == ["SendMessage"], login
+    sent = outbox()
+    assert [recipient for recipient, _, _ in sent] == [user.email, user.email]
+    assert {subject for _, subject, _ in sent} == {"Reset your Glimpse password"}
 
 
 def test_an_address_ses_refuses_is_not_retried(aws: None) -> None:

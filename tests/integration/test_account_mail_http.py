@@ -13,7 +13,6 @@ import asyncio
 import hashlib
 import json
 import secrets
-import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -246,9 +245,7 @@ def test_a_taken_username_is_still_a_conflict(api: Api) -> None:
 # -- a forgotten password ----------------------------------------------------------------------
 
 
-def test_forgot_answers_202_alike_and_as_fast_for_unknown_logins(
-    api: Api, local_cloud: RunningCloud
-) -> None:
+def test_forgot_answers_202_alike_for_unknown_logins(api: Api, local_cloud: RunningCloud) -> None:
     account = api.register()
     wait_for_mail(local_cloud, account.email, VERIFY)
     logins = {
@@ -267,38 +264,13 @@ def test_forgot_answers_202_alike_and_as_fast_for_unknown_logins(
     assert f"@{account.username}" in mail["text"] and "30 minutes" in mail["text"]
     assert not mails(local_cloud, logins["unknown email"])
 
-    # The request does the same work either way (one SQS SendMessage), so it takes the same
-    # time: over 30 pairs of requests, one for each login back to back (in turns first),
-    # the median difference within a pair is under 3 ms, that of the medians under 5.
-    # Pairing cancels what other processes on the machine do to both of a pair; a real
-    # difference would show in every round, noise does not, so a round may be measured
-    # again (at most three).
-    def timed(kind: str) -> float:
-        started = time.perf_counter()
-        answer = api.call("POST", "/auth/password/forgot", {"login": logins[kind]})
-        assert answer.status_code == 202
-        return (time.perf_counter() - started) * 1000
-
-    for kind in ("real", "unknown"):
-        timed(kind)  # warm both paths up
-    rounds = []
-    for _ in range(3):
-        times: dict[str, list[float]] = {"real": [], "unknown": []}
-        for n in range(30):
-            time.sleep(0.1)  # the jobs of the pair before are done
-            for kind in ("real", "unknown") if n % 2 else ("unknown", "real"):
-                times[kind].append(timed(kind))
-        paired = statistics.median(
-            r - u for r, u in zip(times["real"], times["unknown"], strict=True)
-        )
-        found = {kind: round(statistics.median(values), 2) for kind, values in times.items()}
-        rounds.append({**found, "paired": round(paired, 2)})
-        print(f"forgot-password, medians of 30 (ms): {rounds[-1]}")
-        if abs(paired) < 3 and abs(found["real"] - found["unknown"]) < 5:
-            break
-    assert abs(rounds[-1]["paired"]) < 3, rounds
-    assert abs(rounds[-1]["real"] - rounds[-1]["unknown"]) < 5, rounds
-    # The account got its hour's five mails (the verification and four resets), no more.
+    # The same work either way, so the same time: tests/functional/test_account_mail.py shows
+    # the request makes one SQS call whatever the login; bench/recovery times both over HTTP.
+    for _ in range(5):
+        again = api.call("POST", "/auth/password/forgot", {"login": account.email})
+        assert again.status_code == 202
+    # The account gets its hour's five mails (the verification and four resets), no more.
+    eventually(lambda: len(mails(local_cloud, account.email)) >= 5, "the hour's five mails")
     time.sleep(2)
     assert len(mails(local_cloud, account.email)) == 5
 
