@@ -7,10 +7,11 @@ through ``meta``; what is shared across them is here.
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Protocol
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
@@ -194,29 +195,82 @@ class Transaction:
         self._write.condition_check(model_cls, hash_key, range_key, condition=condition)
 
 
+class ScanJob(Protocol):
+    """A background job that reads whole tables, maybe over several invocations.
+
+    ``scans`` is where its Scans got to, per model and segment: ``sweep`` keeps it current
+    after every item, and a job that hands over passes it on in its message (plain JSON) so
+    the next one goes on from there instead of reading the table from its start again — a
+    table larger than one invocation can read is still swept. ``tick`` is its clock: it
+    raises when the invocation's time is up."""
+
+    scans: dict[str, Any]
+
+    def tick(self) -> None: ...
+
+
+# Items a sweep's Scan evaluates per page; None: as many as DynamoDB returns (1 MB). Tests
+# make it small to cross page boundaries. Smaller pages cost round trips (bench/sweep).
+SWEEP_PAGE: int | None = None
+DONE = "done"
+
+
 def sweep(
     model: type[Model],
     fix: Any,
+    job: ScanJob,
     *,
     segments: int = 4,
-    tick: Any = None,
     **scan: Any,
 ) -> int:
     """Every item of a table through ``fix`` (it returns whether it changed the item), read
     with a parallel Scan of ``segments`` segments (``scan``: PynamoDB's scan arguments, a
-    ``filter_condition`` and ``attributes_to_get`` above all). A background job's read,
-    never a request's: it costs the whole table. ``tick`` is called before each item (a
-    job's clock: it raises when the job's time is up). Returns how many items ``fix``
-    changed."""
+    ``filter_condition`` and ``attributes_to_get`` above all, which must keep the key). A
+    background job's read, never a request's: it costs the whole table.
+
+    The segment's place is stored in ``job.scans`` after every item, and ``job.tick`` is
+    called after every item ``fix`` changed (a write: the work that takes time) and at the
+    end of every page: a job whose time is up stops with its place kept, having moved every
+    segment on by a change or a page at least — never abandoning a page it paid for after
+    one cheap item. An item is fixed again when a job dies between its fix and its place:
+    ``fix`` must be safe to repeat. Returns how many items ``fix`` changed in this
+    invocation."""
+    places = job.scans.setdefault(model.__name__, {})
+    # What resumes a Scan after an item: its key, as PynamoDB resumes a limited Scan.
+    keys = [
+        attribute.attr_name
+        for attribute in model.get_attributes().values()
+        if attribute.is_hash_key or attribute.is_range_key
+    ]
 
     def segment(number: int) -> int:
+        place = places.get(str(number))
+        if place == DONE:
+            return 0
         changed = 0
-        for item in model.scan(segment=number, total_segments=segments, **scan):
-            if tick is not None:
-                tick()
-            changed += bool(fix(item))
+        # The page iterator rather than the item iterator: pages a filter empties still tick.
+        pages = model.scan(
+            segment=number,
+            total_segments=segments,
+            last_evaluated_key=place,
+            page_size=SWEEP_PAGE,
+            **scan,
+        ).page_iter
+        for page in pages:
+            for raw in page.get("Items", []):
+                fixed = bool(fix(model.from_raw_data(raw)))
+                places[str(number)] = {key: raw[key] for key in keys}
+                if fixed:
+                    changed += 1
+                    job.tick()
+            places[str(number)] = pages.last_evaluated_key or DONE
+            job.tick()
         return changed
 
     # Threads of its own: a fix may use pool() (batch_get) without waiting behind a segment.
+    # Every segment runs to its own tick (map would cancel those not started at the first
+    # OutOfTime), so each invocation moves every one on.
     with ThreadPoolExecutor(max_workers=segments, thread_name_prefix="sweep") as threads:
-        return sum(threads.map(segment, range(segments)))
+        running = [threads.submit(segment, number) for number in range(segments)]
+        concurrent.futures.wait(running)
+        return sum(each.result() for each in running)

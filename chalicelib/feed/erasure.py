@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.core.dynamodb import sweep
+from chalicelib.core.dynamodb import ScanJob, sweep
 from chalicelib.feed import activity
 from chalicelib.feed.models import Activity, FeedEntry
 from chalicelib.posts import captions
@@ -40,7 +40,7 @@ def forget(user_id: str, tick: Tick) -> dict[str, int]:
     return gone
 
 
-def forget_in_others(user_id: str, username: str | None, tick: Tick) -> dict[str, int]:
+def forget_in_others(user_id: str, username: str | None, job: ScanJob) -> dict[str, int]:
     """Everyone's activity, once (a parallel Scan: the table has no index by actor): items
     whose actor it was and that a stream has not taken yet go, a grouped like item stops
     naming it, items about its posts go, and texts that mention it read ``@[deleted]``. A
@@ -83,7 +83,7 @@ def forget_in_others(user_id: str, username: str | None, tick: Tick) -> dict[str
     sweep(
         Activity,
         fix,
-        tick=tick,
+        job,
         attributes_to_get=[
             "user_id",
             "activity_key",

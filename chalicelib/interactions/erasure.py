@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from chalicelib.core.dynamodb import sweep
+from chalicelib.core.dynamodb import ScanJob, sweep
 from chalicelib.interactions import log
 from chalicelib.interactions.models import Interaction
 
@@ -21,14 +21,15 @@ def forget(user_id: str, tick: Callable[[], None]) -> int:
     return gone
 
 
-def forget_about(item_ids: Iterable[str], tick: Callable[[], None]) -> int:
+def forget_about(item_ids: Iterable[str], job: ScanJob) -> int:
     """Everyone's signals naming the account or one of its posts (``item_id``), in the table
     and in its copy in S3 that the recommender reads (``log``). The table has no index by
-    item, so this reads it whole once (a parallel Scan)."""
+    item, so this reads it whole once (a parallel Scan, resumed where a job left it)."""
     wanted = set(item_ids)
     if not wanted:
         return 0
-    log.forget(wanted)
+    if Interaction.__name__ not in job.scans:  # before the table's Scan starts, once
+        log.forget(wanted)
 
     def drop(item: Interaction) -> bool:
         if item.item_id not in wanted:
@@ -43,7 +44,7 @@ def forget_about(item_ids: Iterable[str], tick: Callable[[], None]) -> int:
     return sweep(
         Interaction,
         drop,
-        tick=tick,
+        job,
         attributes_to_get=["user_id", "interaction_id", "item_id"],
         **filtered,
     )

@@ -11,8 +11,11 @@ it deletes. Every step is safe to repeat: it finds what is left (by the account'
 partitions and indexes, or a Scan where nothing else reaches) and deletes that, and the
 counters it corrects move in the same transaction as the item they count, so a redelivered
 job (a crash halfway) finishes the work and changes nothing already done. A job that runs
-short of time hands over to a new one starting at the step it was in. The user item, with
-its username and email claims, goes last: once it is gone, both are free to register again.
+short of time hands over to a new one starting at the step it was in, and where that step's
+table Scans got to (``scans``, ``core.dynamodb.sweep``): a step that reads whole tables
+goes on across jobs however large they grow, rather than start again in each. The user
+item, with its username and email claims, goes last: once it is gone, both are free to
+register again.
 
 What stays, and why (the tombstones): README, "Deleting your account".
 """
@@ -60,6 +63,8 @@ class Deletion:
     email: str | None
     post_ids: list[str]
     deadline: float
+    # Where the step in progress got to in each table it Scans (core.dynamodb.ScanJob).
+    scans: dict[str, Any] = field(default_factory=dict)
     removed: dict[str, Any] = field(default_factory=dict)
 
     def tick(self) -> None:
@@ -79,6 +84,7 @@ def run(job: dict[str, Any], seconds: float = JOB_SECONDS) -> dict[str, Any]:
         user.email if user else None,
         posts.post_ids(user_id),
         started + seconds,
+        scans=dict(job.get("scans") or {}),
     )
     for index, (name, step) in enumerate(STEPS):
         if index < first:
@@ -86,12 +92,13 @@ def run(job: dict[str, Any], seconds: float = JOB_SECONDS) -> dict[str, Any]:
         try:
             deletion.removed[name] = step(deletion)
         except OutOfTime:
-            jobs.enqueue("delete", user_id=user_id, step=index)
+            jobs.enqueue("delete", user_id=user_id, step=index, scans=deletion.scans)
             logger.info(
                 "account deletion continues in the next job",
                 extra={"user_id": user_id, "step": name, "removed": deletion.removed},
             )
             return deletion.removed
+        deletion.scans = {}  # the next step's Scans start at the start
     logger.info(
         "account deleted",
         extra={
@@ -108,10 +115,10 @@ def _sweep(d: Deletion) -> dict[str, Any]:
     one parallel Scan per table. First, while its posts' ids can still be read."""
     named = [d.user_id, *d.post_ids]
     return {
-        "interactions_about_it": interactions.forget_about(named, d.tick),
-        "searches_that_opened_it": search.forget_opened(named, d.tick),
-        "saves_of_its_posts": posts.drop_saves_of(d.user_id, d.tick),
-        "mentions": posts.unmention(d.username, d.tick) if d.username else {},
+        "interactions_about_it": interactions.forget_about(named, d),
+        "searches_that_opened_it": search.forget_opened(named, d),
+        "saves_of_its_posts": posts.drop_saves_of(d.user_id, d),
+        "mentions": posts.unmention(d.username, d) if d.username else {},
     }
 
 
@@ -169,6 +176,6 @@ STEPS: list[tuple[str, Step]] = [
     ("devices", lambda d: notifications.forget(d.user_id, d.tick)),
     ("reports", lambda d: moderation.forget(d.user_id, d.tick)),
     ("exports", _exports),
-    ("activity_elsewhere", lambda d: feed.forget_in_others(d.user_id, d.username, d.tick)),
+    ("activity_elsewhere", lambda d: feed.forget_in_others(d.user_id, d.username, d)),
     ("account", lambda d: closing.forget(d.user_id, d.username, d.email, d.tick)),
 ]

@@ -18,7 +18,7 @@ from typing import NamedTuple
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.core.clients import client
-from chalicelib.core.dynamodb import sweep
+from chalicelib.core.dynamodb import ScanJob, sweep
 from chalicelib.core.settings import settings
 from chalicelib.posts import captions, comments, likes, tags
 from chalicelib.posts.models import Comment, Like, Post, Save
@@ -86,7 +86,7 @@ def drop_saves(user_id: str, tick: Tick) -> int:
     return len(saved)
 
 
-def drop_saves_of(user_id: str, tick: Tick) -> int:
+def drop_saves_of(user_id: str, job: ScanJob) -> int:
     """Everyone's saves of its posts (a save keeps its post's author). No index reaches
     them: one parallel Scan of the saves table."""
 
@@ -97,13 +97,13 @@ def drop_saves_of(user_id: str, tick: Tick) -> int:
     return sweep(
         Save,
         drop,
-        tick=tick,
+        job,
         filter_condition=Save.author_id == user_id,
         attributes_to_get=["user_id", "post_id", "author_id"],
     )
 
 
-def unmention(username: str, tick: Tick) -> dict[str, int]:
+def unmention(username: str, job: ScanJob) -> dict[str, int]:
     """Every caption and comment that mentions ``username`` reads ``@[deleted]`` there
     instead (``captions.without_mention``), and posts drop it from their mentions: the
     name is free to register again, and whoever takes it must not inherit them. Captions
@@ -143,14 +143,14 @@ def unmention(username: str, tick: Tick) -> dict[str, int]:
         "captions": sweep(
             Post,
             caption,
-            tick=tick,
+            job,
             filter_condition=Post.mentions.contains(username),
             attributes_to_get=["post_id", "caption", "mentions"],
         ),
         "comments": sweep(
             Comment,
             comment,
-            tick=tick,
+            job,
             filter_condition=Comment.text.contains("@"),
             attributes_to_get=["post_id", "comment_id", "text"],
         ),

@@ -4,9 +4,9 @@ recent searches, and everyone's recent searches that opened it or one of its pos
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
-from chalicelib.core.dynamodb import sweep
+from chalicelib.core.dynamodb import ScanJob, sweep
 from chalicelib.search import recent
 from chalicelib.search.documents import POST, USER
 from chalicelib.search.engines import engine
@@ -25,7 +25,7 @@ def forget(user_id: str, post_ids: Iterable[str]) -> int:
     return searches
 
 
-def forget_opened(target_ids: Iterable[str], tick: Callable[[], None]) -> int:
+def forget_opened(target_ids: Iterable[str], job: ScanJob) -> int:
     """Everyone's recent searches whose opened result was the account or one of its posts
     go whole (the words typed were most likely its name). One parallel Scan of the table
     (30 days of searches at most: its TTL)."""
@@ -45,7 +45,7 @@ def forget_opened(target_ids: Iterable[str], tick: Callable[[], None]) -> int:
     return sweep(
         RecentSearch,
         drop,
-        tick=tick,
+        job,
         attributes_to_get=["user_id", "search_id", "target_id"],
         **filtered,
     )

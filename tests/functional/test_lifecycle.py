@@ -5,10 +5,13 @@ cascade over HTTP.)"""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from chalicelib.accounts import auth, closing, profiles
 from chalicelib.accounts.models import UniqueKey, User
+from chalicelib.core import dynamodb
 from chalicelib.core.errors import NotFound, Unauthenticated
 from chalicelib.core.ids import new_id, now_ms
 from chalicelib.graph import follows
@@ -16,7 +19,7 @@ from chalicelib.lifecycle import deletion
 from chalicelib.messaging import conversations, messages
 from chalicelib.messaging.models import Conversation, InboxEntry
 from chalicelib.posts import captions, comments, likes
-from chalicelib.posts.models import Post
+from chalicelib.posts.models import Post, Save
 from chalicelib.posts.status import READY
 
 
@@ -118,21 +121,86 @@ def test_a_crash_halfway_finishes_on_the_next_delivery(world, monkeypatch) -> No
 
 
 def test_a_job_out_of_time_hands_over_to_the_next(world, monkeypatch) -> None:
-    alice, bob, *_ = world
+    alice, bob, carol, bobs, *_ = world
+    for n in range(40):  # what makes the sweep's Scans longer than a few pages of 2
+        comments.add(carol.user_id, bobs, f"comment {n}")
     closing.close(alice.user_id, "correct horse")
     left: list[dict] = []
     monkeypatch.setattr(deletion.jobs, "enqueue", lambda kind, **job: left.append(job))
     first = deletion.run({"kind": "delete", "user_id": alice.user_id}, seconds=0)
-    assert first == {} and left == [{"user_id": alice.user_id, "step": 0}]
-    # Each job gets enough for one step: a step redone from its start must fit in a job, and
-    # the sweep's unfiltered Scans read every comment the suite has written by now.
-    for _ in range(100):
-        job = left.pop()
-        deletion.run({"kind": "delete", **job}, seconds=0.5)
+    # Out of time at once: the sweep took a change or a page of each segment and kept its
+    # place.
+    assert first == {} and [(job["user_id"], job["step"]) for job in left] == [(alice.user_id, 0)]
+    assert list(left[0]["scans"]) == ["Interaction"]
+    assert sorted(left[0]["scans"]["Interaction"]) == ["0", "1", "2", "3"]
+
+    # From here each job's time is up at its fourth tick: before its third item in most
+    # steps, after a change or a page (of 2 here) or so per segment in a sweep, whatever the
+    # tables hold by now. The sweep step needs many jobs, each going on from the last's place.
+    def four_ticks(self: deletion.Deletion) -> None:
+        self.ticks = getattr(self, "ticks", 0) + 1
+        if self.ticks > 3:
+            raise deletion.OutOfTime()
+
+    monkeypatch.setattr(deletion.Deletion, "tick", four_ticks)
+    monkeypatch.setattr(dynamodb, "SWEEP_PAGE", 2)
+    handed: list[dict] = []
+    for _ in range(5000):
+        job = json.loads(json.dumps(left.pop()))  # as it travels: an SQS message's body
+        handed.append(job)
+        deletion.run({"kind": "delete", **job})
         if not left:
             break
     assert not left
+    in_sweep = [job for job in handed if job["step"] == 0]
+    assert len(in_sweep) > 5  # 42 comments in pages of 2, some 4 to 7 pages a job
+    places = [
+        place for job in in_sweep for table in job["scans"].values() for place in table.values()
+    ]
+    assert any(place != dynamodb.DONE for place in places)  # mid-table, not started again
     with pytest.raises(User.DoesNotExist):
         User.get(alice.user_id)
     bob_now = profiles.by_id(bob.user_id)  # carol still follows him; alice is gone both ways
     assert (int(bob_now.followers_count), int(bob_now.following_count)) == (1, 0)
+    assert Post.get(bobs).caption == "with @[deleted]!"
+    assert counts(bobs) == (1, 41)
+
+
+class Job:
+    """A job of the sweep below: out of time at its ``ticks``-th tick (in any segment)."""
+
+    def __init__(self, scans: dict, ticks: int) -> None:
+        self.scans, self.left = scans, ticks
+
+    def tick(self) -> None:
+        self.left -= 1
+        if self.left <= 0:
+            raise deletion.OutOfTime()
+
+
+def test_a_sweep_larger_than_a_job_goes_on_where_the_last_stopped(monkeypatch) -> None:
+    author = new_id()
+    with Save.batch_write() as batch:
+        for n in range(600):
+            batch.save(
+                Save(new_id(), new_id(), author_id=author if n % 2 else new_id(), saved_at=n)
+            )
+    monkeypatch.setattr(dynamodb, "SWEEP_PAGE", 10)
+    seen: list[tuple[str, str]] = []
+
+    def note(save: Save) -> bool:
+        seen.append((save.user_id, save.post_id))
+        return False
+
+    scans: dict = {}
+    jobs_run, finished = 0, False
+    while not finished and jobs_run < 1000:
+        job = Job(json.loads(json.dumps(scans)), ticks=3)  # passed on in a message
+        jobs_run += 1
+        try:
+            dynamodb.sweep(Save, note, job, filter_condition=Save.author_id == author)
+            finished = True
+        except deletion.OutOfTime:
+            scans = job.scans
+    assert finished and jobs_run > 5  # it took many jobs...
+    assert len(seen) == len(set(seen)) == 300  # ...and saw every save of the author once
