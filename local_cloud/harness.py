@@ -4,11 +4,14 @@ own state directory, so it never collides with a developer's `make run` or with 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,3 +100,38 @@ def launch(
 def shut_down(cloud: RunningCloud, timeout: float = 30) -> int:
     cloud.process.send_signal(signal.SIGINT)
     return cloud.process.wait(timeout=timeout)
+
+
+@contextmanager
+def deployed_here(name: str, **env: str) -> Iterator[Any]:
+    """The emulator in a child process with the stack deployed and this process's
+    environment pointed at it, the stack's outputs included (plus ``env``): for benchmarks
+    that call ``chalicelib`` in-process, with no API between them and the tables. Yields
+    the deployed stack."""
+    from infra.template import env_name
+    from local_cloud import provision
+    from local_cloud.emulator import MotoServer, free_port
+
+    state = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
+    emulator = MotoServer(free_port(), state / "emulator.log")
+    emulator.start()
+    try:
+        os.environ.update(
+            AWS_ENDPOINT_URL=emulator.endpoint_url,
+            AWS_ACCESS_KEY_ID="bench",
+            AWS_SECRET_ACCESS_KEY="bench",
+            AWS_DEFAULT_REGION="us-east-1",
+            GLIMPSE_STAGE="bench",
+            JWT_SECRET="bench-" + "x" * 40,
+            POWERTOOLS_TRACE_DISABLED="true",
+            POWERTOOLS_METRICS_DISABLED="true",
+            POWERTOOLS_LOG_LEVEL="WARNING",
+            **env,
+        )
+        import boto3
+
+        stack = provision.deploy(boto3.Session(region_name="us-east-1"), "bench")
+        os.environ.update({env_name(key): value for key, value in stack.outputs.items()})
+        yield stack
+    finally:
+        emulator.stop()

@@ -32,7 +32,6 @@ import random
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
@@ -41,22 +40,7 @@ from pathlib import Path
 REPOSITORY = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPOSITORY))
 
-
-def environment(endpoint_url: str, outputs: dict[str, str]) -> dict[str, str]:
-    from infra.template import env_name
-
-    return {
-        "AWS_ENDPOINT_URL": endpoint_url,
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "GLIMPSE_STAGE": "bench",
-        "JWT_SECRET": "bench-" + "x" * 40,
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-        **{env_name(key): value for key, value in outputs.items()},
-    }
+from local_cloud import harness  # noqa: E402
 
 
 def main() -> None:
@@ -69,26 +53,13 @@ def main() -> None:
         measure(json.loads(args.child))
         return
 
-    from local_cloud.emulator import MotoServer, free_port
-
-    state = Path(tempfile.mkdtemp(prefix="bench-export-"))
-    emulator = MotoServer(free_port(), state / "emulator.log")
-    emulator.start()
-    try:
-        os.environ.update(environment(emulator.endpoint_url, {}))
-        import boto3
-
-        from local_cloud import provision
-
-        stack = provision.deploy(boto3.Session(region_name="us-east-1"), "bench")
-        env = environment(emulator.endpoint_url, stack.outputs)
-        os.environ.update(env)
+    with harness.deployed_here("export"):
         started = time.monotonic()
         world = build_world(args.posts, args.photos_per_post)
         print(f"world: {json.dumps(world['counts'])} in {time.monotonic() - started:.0f} s")
         child = subprocess.run(
             [sys.executable, __file__, "--child", json.dumps(world)],
-            env={**os.environ, **env},
+            env=os.environ,
             capture_output=True,
             text=True,
             check=False,
@@ -97,8 +68,6 @@ def main() -> None:
         if child.returncode:
             sys.stderr.write(child.stderr)
             raise SystemExit(child.returncode)
-    finally:
-        emulator.stop()
 
 
 def noise_jpeg(rng: random.Random, side: int = 1080) -> bytes:

@@ -20,16 +20,16 @@ or 50 large ones, merged at read time (``--tray-only`` runs just that).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPOSITORY))
+
+from local_cloud import harness  # noqa: E402
 
 
 class CallLog:
@@ -83,31 +83,8 @@ def main() -> None:
     parser.add_argument("--tray-only", action="store_true")
     args = parser.parse_args()
 
-    from local_cloud.emulator import MotoServer, free_port
-
-    state = Path(tempfile.mkdtemp(prefix="bench-feed-"))
-    emulator = MotoServer(free_port(), state / "emulator.log")
-    emulator.start()
-    try:
-        os.environ.update(
-            AWS_ENDPOINT_URL=emulator.endpoint_url,
-            AWS_ACCESS_KEY_ID="bench",
-            AWS_SECRET_ACCESS_KEY="bench",
-            AWS_DEFAULT_REGION="us-east-1",
-            GLIMPSE_STAGE="bench",
-            JWT_SECRET="bench-" + "x" * 40,
-            POWERTOOLS_TRACE_DISABLED="true",
-            POWERTOOLS_METRICS_DISABLED="true",
-            FEED_FANOUT_MAX_FOLLOWERS=str(args.followers * 2),
-        )
-        import boto3
-
-        from local_cloud import provision
-
-        provision.deploy(boto3.Session(region_name="us-east-1"), "bench")
+    with harness.deployed_here("feed", FEED_FANOUT_MAX_FOLLOWERS=str(args.followers * 2)):
         run(args)
-    finally:
-        emulator.stop()
 
 
 def run(args: argparse.Namespace) -> None:

@@ -21,16 +21,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPOSITORY))
+
+from local_cloud import harness  # noqa: E402
 
 
 class OutOfTime(Exception):
@@ -52,30 +52,8 @@ def main() -> None:
     parser.add_argument("--job-seconds", type=float, default=4.0)
     args = parser.parse_args()
 
-    from local_cloud.emulator import MotoServer, free_port
-
-    state = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
-    emulator = MotoServer(free_port(), state / "emulator.log")
-    emulator.start()
-    try:
-        os.environ.update(
-            AWS_ENDPOINT_URL=emulator.endpoint_url,
-            AWS_ACCESS_KEY_ID="bench",
-            AWS_SECRET_ACCESS_KEY="bench",
-            AWS_DEFAULT_REGION="us-east-1",
-            GLIMPSE_STAGE="bench",
-            JWT_SECRET="bench-" + "x" * 40,
-            POWERTOOLS_TRACE_DISABLED="true",
-            POWERTOOLS_METRICS_DISABLED="true",
-        )
-        import boto3
-
-        from local_cloud import provision
-
-        provision.deploy(boto3.Session(region_name="us-east-1"), "bench")
+    with harness.deployed_here("sweep"):
         run(args)
-    finally:
-        emulator.stop()
 
 
 def run(args: argparse.Namespace) -> None:
