@@ -215,6 +215,16 @@ SWEEP_PAGE: int | None = None
 DONE = "done"
 
 
+def _scan_name(model: type[Model]) -> str:
+    return model.__name__
+
+
+def sweep_started(model: type[Model], job: ScanJob) -> bool:
+    """Whether ``job``, or a job that handed over to it, has begun ``sweep`` of ``model``:
+    for work that goes once, before the sweep's first page."""
+    return _scan_name(model) in job.scans
+
+
 def sweep(
     model: type[Model],
     fix: Any,
@@ -235,7 +245,7 @@ def sweep(
     one cheap item. An item is fixed again when a job dies between its fix and its place:
     ``fix`` must be safe to repeat. Returns how many items ``fix`` changed in this
     invocation."""
-    places = job.scans.setdefault(model.__name__, {})
+    places = job.scans.setdefault(_scan_name(model), {})
     # What resumes a Scan after an item: its key, as PynamoDB resumes a limited Scan.
     keys = [
         attribute.attr_name

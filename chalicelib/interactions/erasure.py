@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from chalicelib.core.dynamodb import ScanJob, sweep
+from chalicelib.core.dynamodb import ScanJob, sweep, sweep_started
 from chalicelib.interactions import log
 from chalicelib.interactions.models import Interaction
 
@@ -28,7 +28,7 @@ def forget_about(item_ids: Iterable[str], job: ScanJob) -> int:
     wanted = set(item_ids)
     if not wanted:
         return 0
-    if Interaction.__name__ not in job.scans:  # before the table's Scan starts, once
+    if not sweep_started(Interaction, job):
         log.forget(wanted)
 
     def drop(item: Interaction) -> bool:
