@@ -13,10 +13,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
-from pynamodb.connection import Connection
+import pynamodb.models
+from pynamodb.connection import Connection, TableConnection
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.indexes import KeysOnlyProjection
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.errors import Conflict
@@ -36,9 +36,39 @@ def meta(table: str, index: str | None = None, projection: Any = None) -> type:
 
 @functools.cache
 def connection() -> Connection:
-    """The low-level connection that TransactWrite/TransactGet need."""
+    """The process's one DynamoDB connection: every table's, and the transactions'."""
     s = settings()
-    return Connection(region=s.region, host=s.endpoint_url)
+    # One pool for every table: the pool's threads, the sweep's and the caller's at once.
+    return Connection(region=s.region, host=s.endpoint_url, max_pool_connections=32)
+
+
+class _OnTheSharedClient(Connection):
+    """One table's connection (its schema, as PynamoDB works it out from the model) that
+    sends through ``connection()``'s client."""
+
+    @property
+    def client(self) -> Any:
+        return connection().client
+
+
+class Model(pynamodb.models.Model):
+    """PynamoDB's Model, on the process's one DynamoDB client (``connection()``'s).
+
+    PynamoDB gives each model class a connection of its own, and each builds a botocore
+    session and client on first use, parsing DynamoDB's service model again: 60-150 ms a
+    table, paid by a fresh container's first requests (bench/first_calls). Each table keeps
+    its own connection (two models of one table may declare different indexes) but sends
+    through the one client.
+    """
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        table = super()._get_connection()
+        if not isinstance(table.connection, _OnTheSharedClient):
+            own = _OnTheSharedClient(region=cls.Meta.region, host=cls.Meta.host)
+            own.add_meta_table(table.get_meta_table())
+            table.connection = own
+        return table
 
 
 Key = tuple[type[Model], str, str | None]  # (model, hash key, range key or None)

@@ -23,10 +23,9 @@ from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import GlobalSecondaryIndex
-from pynamodb.models import Model
 
 from chalicelib.core.clients import client
-from chalicelib.core.dynamodb import meta
+from chalicelib.core.dynamodb import Model, meta
 from chalicelib.core.errors import PayloadTooLarge, ValidationError
 from chalicelib.core.ids import new_id, now_ms
 from chalicelib.core.settings import settings

@@ -20,9 +20,8 @@ from typing import Any
 
 from pynamodb.exceptions import DeleteError, UpdateError
 from pynamodb.expressions.condition import size
-from pynamodb.models import Model
 
-from chalicelib.core.dynamodb import Transaction, TransactionCancelled
+from chalicelib.core.dynamodb import Model, Transaction, TransactionCancelled
 from chalicelib.core.pagination import Page, decode_position, encode_position
 from chalicelib.discovery.models import FIRST_POST_ID, SUMMARY_KEY
 from chalicelib.graph import visibility

@@ -8,9 +8,8 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UnicodeSetAttribute,
 )
-from pynamodb.models import Model
 
-from chalicelib.core.dynamodb import meta
+from chalicelib.core.dynamodb import Model, meta
 
 # The sort key of a hashtag's or place's own item (its count, its name), below every post id,
 # so "newest posts first" queries never meet it (they ask for post_id >= FIRST_POST_ID).

@@ -7,9 +7,8 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
 )
-from pynamodb.models import Model
 
-from chalicelib.core.dynamodb import meta
+from chalicelib.core.dynamodb import Model, meta
 
 
 class Interaction(Model):

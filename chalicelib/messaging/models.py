@@ -10,9 +10,8 @@ from pynamodb.attributes import (
     UnicodeAttribute,
 )
 from pynamodb.indexes import AllProjection, LocalSecondaryIndex
-from pynamodb.models import Model
 
-from chalicelib.core.dynamodb import meta
+from chalicelib.core.dynamodb import Model, meta
 
 
 class Conversation(Model):

@@ -20,9 +20,8 @@ from pynamodb.attributes import (
     UnicodeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
-from pynamodb.models import Model
 
-from chalicelib.core.dynamodb import meta
+from chalicelib.core.dynamodb import Model, meta
 
 CASE = "case"
 BY = "by#"

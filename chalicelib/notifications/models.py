@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
-from chalicelib.core.dynamodb import meta
+from chalicelib.core.dynamodb import Model, meta
 
 
 class DevicesByUser(GlobalSecondaryIndex):

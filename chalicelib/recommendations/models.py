@@ -8,9 +8,8 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
 )
-from pynamodb.models import Model
 
-from chalicelib.core.dynamodb import meta
+from chalicelib.core.dynamodb import Model, meta
 
 # The list for someone not scored yet, under this "user id" (the job writes, the API reads).
 TRENDING = "~trending"
