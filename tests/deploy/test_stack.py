@@ -64,22 +64,29 @@ def _template_table_names(template: dict) -> dict[str, str]:
     }
 
 
+def _is_table(value: object) -> bool:
+    """A PynamoDB model of a table (not ``core.dynamodb.Model``, the base every one has)."""
+    from pynamodb.models import Model
+
+    return (
+        isinstance(value, type)
+        and issubclass(value, Model)
+        and hasattr(getattr(value, "Meta", None), "table_name")
+    )
+
+
 def _models_imported(source: str) -> set[type]:
     """The PynamoDB models a module's source imports by name from chalicelib (the contexts'
     models modules, and core's upload slots)."""
-    from pynamodb.models import Model
-
     found = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("chalicelib."):
             module = importlib.import_module(node.module)
             found |= {getattr(module, alias.name, None) for alias in node.names}
-    return {m for m in found if isinstance(m, type) and issubclass(m, Model)}
+    return {m for m in found if _is_table(m)}
 
 
 def test_the_api_role_reaches_exactly_the_tables_its_models_name() -> None:
-    from pynamodb.models import Model
-
     template = stack.load_template()
     names = _template_table_names(template)
     # Every module that declares a model: the contexts' models.py, and core's counters.
@@ -89,10 +96,7 @@ def test_the_api_role_reaches_exactly_the_tables_its_models_name() -> None:
         if "(Model)" in path.read_text()
     ]
     used = {
-        cls.Meta.table_name
-        for module in modules
-        for cls in vars(module).values()
-        if isinstance(cls, type) and issubclass(cls, Model) and cls is not Model
+        cls.Meta.table_name for module in modules for cls in vars(module).values() if _is_table(cls)
     }
     granted = _table_ids(stack.api_policy(template)["Statement"][0]["Resource"])
     assert {names[t] for t in granted} == used
