@@ -1,5 +1,5 @@
-"""DynamoDB the way every context uses it: table metadata from settings, the connection
-for transactions, batched reads across tables, labelled transactions.
+"""DynamoDB the way every context uses it: table metadata from settings, the base model
+on the process's one client, batched reads across tables, labelled transactions.
 
 Each context keeps its own PynamoDB models (``<context>/models.py``) and names its tables
 through ``meta``; what is shared across them is here.
@@ -63,6 +63,8 @@ class Model(pynamodb.models.Model):
 
     @classmethod
     def _get_connection(cls) -> TableConnection:
+        # PynamoDB's one hook for a model's connection (private: pynamodb is pinned, and
+        # tests/functional/test_dynamodb_client.py fails if an upgrade bypasses this).
         table = super()._get_connection()
         if not isinstance(table.connection, _OnTheSharedClient):
             own = _OnTheSharedClient(region=cls.Meta.region, host=cls.Meta.host)
