@@ -1,10 +1,14 @@
-"""A fresh process's first call to each table: a DynamoDB client per model or one in all.
+"""A fresh process's first calls: its clients, and its first call to each table.
 
     .venv/bin/python bench/first_calls/run.py [--runs 7]
 
+The clients a cold container's first requests make (DynamoDB's, then S3's, SQS's and the
+websocket API's), in fresh interpreters: each from a botocore session of its own, as before,
+or all from the process's one session (``core.clients.session``).
+
 PynamoDB gives each model class a connection of its own, and each one builds a botocore
 session and client the first time it is used: it loads and parses DynamoDB's service model
-again. ``core.dynamodb.Model`` puts every table on the process's one connection instead.
+again. ``core.dynamodb.Model`` sends every table through the process's one client.
 What that is worth is paid by a cold container's first requests (and by any process the
 first time it touches a table), so it is measured in fresh interpreters, against the local
 emulator (moto's server in a child process, the stack deployed):
@@ -12,9 +16,10 @@ emulator (moto's server in a child process, the stack deployed):
 - per model: a PynamoDB ``TableConnection`` per table, as every model had before;
 - shared: the models themselves (``Model._get_connection()``, the one client).
 
-Each interpreter imports every context's models, then times one GetItem (of a key that is
-not there) on the first 1, 6 and all of the tables, then the same calls again (warm: the
-round trips alone). Medians over ``--runs`` interpreters; the ratio is per model / shared.
+For the tables, each interpreter imports every context's models, then times one GetItem
+(of a key that is not there) on the first 1, 6 and all of the tables, then the same calls
+again (warm: the round trips alone). Medians over ``--runs`` interpreters; the ratios are
+before / now.
 """
 
 from __future__ import annotations
@@ -71,9 +76,33 @@ print(json.dumps({"tables": len(models), "cold": cold * 1000, "warm": warm * 100
 """
 
 
-def probe(mode: str, tables: int) -> dict:
+# Runs in each fresh interpreter: argv[1] is the mode.
+CLIENTS = """
+import json, sys, time
+import botocore.session
+from chalicelib.core import clients, dynamodb
+from chalicelib.core.settings import settings
+
+services = ["s3", "sqs", "apigatewaymanagementapi"]
+s = settings()
+start = time.perf_counter()
+if sys.argv[1] == "shared":
+    dynamodb.connection()
+    for service in services:
+        clients.client(service)
+else:
+    for service in ["dynamodb", *services]:
+        botocore.session.get_session().create_client(
+            service, region_name=s.region, endpoint_url=s.endpoint_url
+        )
+print(json.dumps({"cold": (time.perf_counter() - start) * 1000}))
+"""
+
+
+def probe(mode: str, tables: int | None = None) -> dict:
+    script, argv = (CLIENTS, [mode]) if tables is None else (PROBE, [mode, str(tables)])
     answer = subprocess.run(
-        [sys.executable, "-c", PROBE, mode, str(tables)],
+        [sys.executable, "-c", script, *argv],
         cwd=REPOSITORY,
         capture_output=True,
         text=True,
@@ -89,6 +118,12 @@ def main() -> None:
 
     with harness.deployed_here("first-calls"):
         print(f"medians of {args.runs} fresh interpreters, ms")
+        runs = {mode: [probe(mode)["cold"] for _ in range(args.runs)] for mode in MODES}
+        own, one = (statistics.median(runs[mode]) for mode in MODES)
+        print(
+            f"4 clients (dynamodb, s3, sqs, websocket API): a session each {own:.1f}, "
+            f"one session {one:.1f}, {own / one:.1f}x"
+        )
         print(f"{'tables':>7}{'per model':>11}{'shared':>9}{'ratio':>8}{'warm':>8}")
         for tables in (1, 6, 1000):
             runs = {mode: [probe(mode, tables) for _ in range(args.runs)] for mode in MODES}

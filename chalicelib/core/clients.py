@@ -8,24 +8,38 @@ generate_presigned_post/url itself, so the API needs no boto3 import at all.
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any
 
 from chalicelib.core.settings import settings
+
+# A botocore session is not thread-safe (its clients are): clients are created one at a time.
+creating = threading.Lock()
+
+
+@functools.cache
+def session() -> Any:
+    """The process's one botocore session, every client's (DynamoDB's too, core.dynamodb):
+    the endpoint rules, retry settings and credentials load once, not once per client
+    (~50 ms each, bench/first_calls)."""
+    import botocore.session
+
+    return botocore.session.get_session()
 
 
 @functools.cache
 def client(service: str, endpoint_url: str | None = None) -> Any:
     """A client for ``service``, at ``endpoint_url`` if given, else at the configured AWS."""
-    import botocore.session
     from botocore.config import Config
 
     s = settings()
-    return botocore.session.get_session().create_client(
-        service,
-        region_name=s.region,
-        endpoint_url=endpoint_url or s.endpoint_url,
-        config=Config(signature_version="s3v4") if service == "s3" else None,
-    )
+    with creating:
+        return session().create_client(
+            service,
+            region_name=s.region,
+            endpoint_url=endpoint_url or s.endpoint_url,
+            config=Config(signature_version="s3v4") if service == "s3" else None,
+        )
 
 
 def mediaconvert() -> Any:

@@ -19,6 +19,7 @@ from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.indexes import KeysOnlyProjection
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.core import clients
 from chalicelib.core.errors import Conflict
 from chalicelib.core.settings import settings
 
@@ -34,12 +35,23 @@ def meta(table: str, index: str | None = None, projection: Any = None) -> type:
     return type("Meta", (), attrs)
 
 
+class _FromTheProcessSession(Connection):
+    """PynamoDB's connection, its client made from the process's botocore session."""
+
+    @property
+    def session(self) -> Any:
+        return clients.session()
+
+
 @functools.cache
 def connection() -> Connection:
     """The process's one DynamoDB connection: every table's, and the transactions'."""
     s = settings()
     # One pool for every table: the pool's threads, the sweep's and the caller's at once.
-    return Connection(region=s.region, host=s.endpoint_url, max_pool_connections=32)
+    shared = _FromTheProcessSession(region=s.region, host=s.endpoint_url, max_pool_connections=32)
+    with clients.creating:
+        shared.client  # noqa: B018 - built now, while no other client is being built
+    return shared
 
 
 class _OnTheSharedClient(Connection):
