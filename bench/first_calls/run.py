@@ -13,7 +13,8 @@ What that is worth is paid by a cold container's first requests (and by any proc
 first time it touches a table), so it is measured in fresh interpreters, against the local
 emulator (moto's server in a child process, the stack deployed):
 
-- per model: a PynamoDB ``TableConnection`` per table, as every model had before;
+- per model: PynamoDB's own ``Model._get_connection`` (a connection and client per table),
+  as every model had before;
 - shared: the models themselves (``Model._get_connection()``, the one client).
 
 For the tables, each interpreter imports every context's models, then times one GetItem
@@ -40,7 +41,7 @@ from local_cloud import harness  # noqa: E402
 PROBE = """
 import importlib, json, pkgutil, sys, time
 import chalicelib
-from pynamodb.connection import TableConnection
+import pynamodb.models
 from chalicelib.core.dynamodb import Model
 
 for module in pkgutil.walk_packages(chalicelib.__path__, "chalicelib."):
@@ -56,9 +57,7 @@ models = sorted({m for m in tables(Model)}, key=lambda m: m.Meta.table_name)[: i
 def table_of(model):
     if sys.argv[1] == "shared":
         return model._get_connection()
-    meta = model._get_connection().connection.get_meta_table(model.Meta.table_name)
-    return TableConnection(model.Meta.table_name, region=model.Meta.region,
-                           host=model.Meta.host, meta_table=meta)
+    return pynamodb.models.Model._get_connection.__func__(model)  # PynamoDB's own, unshared
 
 def get_each(connections):
     for model, table in zip(models, connections):
